@@ -36,15 +36,9 @@ StatusOr<ClusterModel> ClusterModel::Build(const v1::Scenario& s) {
     m.hosts_.push_back(std::move(info));
   }
   for (const auto& l : s.links()) {
-    auto a = switch_index.find(l.a());
-    auto b = switch_index.find(l.b());
-    if (a == switch_index.end() || b == switch_index.end()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("link ", l.a(), "<->", l.b(), ": unknown switch"));
-    }
     LinkInfo info;
-    info.switch_a = a->second;
-    info.switch_b = b->second;
+    info.switch_a = switch_id(l.a());
+    info.switch_b = switch_id(l.b());
     info.members = l.members() > 0 ? static_cast<int>(l.members()) : 1;
     info.member_mbps = GbpsToMbps(l.gbps()) / info.members;
     m.links_.push_back(info);

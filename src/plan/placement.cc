@@ -7,6 +7,9 @@
 // booted) rather than a host to boot; the one whose flow from this source lands on the least
 // used member of every link aggregate on the path (seed 000 A3); the one with the fewest
 // incoming VMs so far (spreading over NICs); the earliest in the candidate list.
+// Greedy choice can corner a later source whose flows hash onto one member only, so a repair
+// pass follows: a source placed whole moves to another destination with room when that lowers
+// the load on the members its flow crosses, until no move helps.
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -82,13 +85,122 @@ class Placer {
         Take(dst, vm.vcpus, vm.memory_mib);
         Commit(src, dst);
       }
+      if (whole >= 0) wholes_.push_back({src, whole, vcpus, memory, &movers});
     }
+    Repair();
     for (const auto& mover : p_->movers) {
       if (mover.dst >= 0 && !m_.hosts()[mover.dst].online) p_->needs_boot[mover.dst] = true;
     }
   }
 
  private:
+  struct Whole {
+    int src;
+    int dst;
+    double vcpus;
+    double memory_mib;
+    std::vector<Mover*>* movers;
+  };
+
+  // Moves whole sources to destinations whose aggregate members are less loaded.
+  void Repair() {
+    for (int pass = 0; pass < 8; ++pass) {
+      bool moved = false;
+      for (Whole& w : wholes_) {
+        Uncommit(w.src, w.dst, w.movers->size());
+        Take(w.dst, -w.vcpus, -w.memory_mib);
+        const int load = MemberLoad(w.src, w.dst);
+        int best = w.dst;
+        if (load > 0) {
+          int best_load = load;
+          int looked = 0;
+          for (std::size_t i = first_open_; i < candidates_.size(); ++i) {
+            const int h = candidates_[i];
+            if (!Fits(h, w.vcpus, w.memory_mib)) continue;
+            if (!m_.hosts()[h].online && !chosen_[h]) continue;  // never boot one more host
+            const int l = MemberLoad(w.src, h);
+            if (l < best_load) {
+              best_load = l;
+              best = h;
+            }
+            if (++looked >= p_->options.placement_candidates) break;
+          }
+        }
+        moved |= best != w.dst;
+        w.dst = best;
+        Take(w.dst, w.vcpus, w.memory_mib);
+        for (Mover* mv : *w.movers) {
+          mv->dst = best;
+          Commit(w.src, best);
+        }
+      }
+      moved |= Swaps();
+      if (!moved) return;
+    }
+  }
+
+  // Member loads a flow src->dst would add to, the members it would use written to `members`.
+  int LoadAndMembers(int src, int dst, std::vector<int>* members) {
+    members->clear();
+    if (!m_.FlowResources(src, dst, &path_).ok()) return std::numeric_limits<int>::max() / 4;
+    int load = 0;
+    for (std::size_t i = 1; i + 1 < path_.size(); ++i) {
+      load += member_load_[path_[i]];
+      members->push_back(path_[i]);
+    }
+    return load;
+  }
+
+  // Cost of running flows a and b together: the loads they add to, plus one for each member
+  // they would share with each other.
+  int PairCost(int a_src, int a_dst, int b_src, int b_dst) {
+    std::vector<int> ma, mb;
+    int cost = LoadAndMembers(a_src, a_dst, &ma) + LoadAndMembers(b_src, b_dst, &mb);
+    for (int r : ma) cost += static_cast<int>(std::count(mb.begin(), mb.end(), r));
+    return cost;
+  }
+
+  // Swaps the destinations of two whole sources when that lowers their member cost and both
+  // fit. Tries each source against the next `placement_candidates` ones. True if any swapped.
+  bool Swaps() {
+    bool swapped = false;
+    const std::size_t n = wholes_.size();
+    const std::size_t window =
+        std::min<std::size_t>(n, static_cast<std::size_t>(p_->options.placement_candidates));
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t k = 1; k < window; ++k) {
+        Whole& a = wholes_[i];
+        Whole& b = wholes_[(i + k) % n];
+        if (a.dst == b.dst) continue;
+        Uncommit(a.src, a.dst, a.movers->size());
+        Uncommit(b.src, b.dst, b.movers->size());
+        Take(a.dst, -a.vcpus, -a.memory_mib);
+        Take(b.dst, -b.vcpus, -b.memory_mib);
+        const bool fits = Fits(b.dst, a.vcpus, a.memory_mib) && Fits(a.dst, b.vcpus, b.memory_mib);
+        if (fits && PairCost(a.src, b.dst, b.src, a.dst) < PairCost(a.src, a.dst, b.src, b.dst)) {
+          std::swap(a.dst, b.dst);
+          swapped = true;
+        }
+        for (Whole* w : {&a, &b}) {
+          Take(w->dst, w->vcpus, w->memory_mib);
+          for (Mover* mv : *w->movers) {
+            mv->dst = w->dst;
+            Commit(w->src, w->dst);
+          }
+        }
+      }
+    }
+    return swapped;
+  }
+
+  void Uncommit(int src, int dst, std::size_t vms) {
+    incoming_[dst] -= static_cast<int>(vms);
+    pairs_.erase({src, dst});
+    if (m_.FlowResources(src, dst, &path_).ok()) {
+      for (std::size_t i = 1; i + 1 < path_.size(); ++i) --member_load_[path_[i]];
+    }
+  }
+
   void Take(int host, double vcpus, double memory_mib) {
     room_[host].vcpus -= vcpus;
     room_[host].memory_mib -= memory_mib;
@@ -152,6 +264,7 @@ class Placer {
   std::vector<bool> chosen_;
   std::map<int, int> member_load_;
   std::set<std::pair<int, int>> pairs_;
+  std::vector<Whole> wholes_;
   std::vector<int> path_;
 };
 

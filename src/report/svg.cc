@@ -47,8 +47,14 @@ const char* PowerColor(const std::string& action) {
   return kOtherPowerColor;
 }
 
-// `value` if finite, else 0, so that no coordinate is NaN or infinite.
-double Finite(double value) { return std::isfinite(value) ? value : 0.0; }
+// Times drawn are clamped to +-kMaxDrawnTimeS (about 31 years) so that spans stay finite.
+constexpr double kMaxDrawnTimeS = 1e9;
+
+// `value_s` clamped to +-kMaxDrawnTimeS, or 0 if not finite, so that no coordinate is NaN or
+// infinite.
+double Finite(double value_s) {
+  return std::isfinite(value_s) ? std::clamp(value_s, -kMaxDrawnTimeS, kMaxDrawnTimeS) : 0.0;
+}
 
 // Length in bytes of the valid UTF-8 sequence that is an XML character at text[i], or 0.
 std::size_t Utf8XmlCharLength(const std::string& text, std::size_t i) {
@@ -243,7 +249,7 @@ std::string RenderSvg(const v1::Plan& plan) {
       y_px, plan.feasible() ? "" : absl::StrCat(" fill=\"", kAlertColor, "\""));
   absl::StrAppendFormat(&body, "Convoy plan: %s | makespan %.1f s | %s</text>\n",
                         XmlEscape(plan.strategy().empty() ? "(unnamed)" : plan.strategy()),
-                        Finite(plan.makespan_s()), feasibility);
+                        plan.makespan_s(), feasibility);
   for (const std::string& reason : plan.reasons()) {
     y_px += 18.0;
     absl::StrAppendFormat(&body, "<text x=\"%.1f\" y=\"%.1f\"%s>- %s</text>\n", kMarginPx + 8.0,

@@ -426,6 +426,8 @@ TEST(RenderSvgTest, WellFormedForDegeneratePlans) {
   non_finite.set_makespan_s(std::numeric_limits<double>::infinity());
   non_finite.mutable_migrations(0)->set_start_s(std::nan(""));
   non_finite.mutable_power(1)->set_end_s(-std::numeric_limits<double>::infinity());
+  non_finite.mutable_power(0)->set_start_s(-std::numeric_limits<double>::max());
+  non_finite.mutable_migrations(1)->set_end_s(std::numeric_limits<double>::max());
 
   v1::Plan many_groups;
   for (std::uint32_t g = 0; g < 40; ++g) {
@@ -444,6 +446,7 @@ TEST(RenderSvgTest, WellFormedForDegeneratePlans) {
     EXPECT_EQ(CheckWellFormed(svg), "") << svg;
     EXPECT_EQ(svg.find("nan\""), std::string::npos) << svg;
     EXPECT_EQ(svg.find("inf\""), std::string::npos) << svg;
+    EXPECT_EQ(svg.find(">nan<"), std::string::npos) << svg;
     EXPECT_EQ(Count(svg, "</title></rect>"),
               static_cast<std::size_t>(plan.migrations_size() + plan.power_size()));
   }
