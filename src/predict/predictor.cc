@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <utility>
 
 namespace convoy::predict {
 namespace {
@@ -51,14 +52,15 @@ Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
   const double stop_mib = bandwidth_mibps * downtime_s;
   Prediction p;
   Rounds r;
-  double disk_left_mib = 0;
+  double disk_left_mib = 0;   // dirty blocks that go along with memory's first round
+  double disk_stuck_mib = 0;  // dirty blocks left when the disk never converged: sent stopped
   if (vm.disk_mib > 0) {
     // Phase 1 and 2: the disk once, then its dirty blocks until they are few enough to go along
     // with memory.
     Rounds disk;
     disk_left_mib = IterateUntil(vm.disk_mib, vm.disk_dirty_mibps, vm.disk_mib, bandwidth_mibps,
                                  stop_mib, config.max_rounds, &disk);
-    if (!disk.converged) disk_left_mib = 0;  // the cap reached: the rest goes in the stop below
+    if (!disk.converged) std::swap(disk_left_mib, disk_stuck_mib);
     p.storage_s = disk.elapsed_s;
     r.elapsed_s = disk.elapsed_s;
     r.sent_mib = disk.sent_mib;
@@ -69,10 +71,11 @@ Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
   const double bound_mib = vm.wws_mib + (vm.disk_mib > 0 ? vm.disk_mib : 0);
   const double first_mib = vm.used_mib + disk_left_mib;
   const double left_mib = IterateUntil(first_mib, dirty_mibps, bound_mib, bandwidth_mibps,
-                                       stop_mib, config.max_rounds, &mem);
+                                       stop_mib, config.max_rounds, &mem) +
+                          disk_stuck_mib;
   // Phase 4: the stop.
   const double stop_s = left_mib / bandwidth_mibps + config.switchover_ms / 1000.0;
-  p.converges = mem.converged;
+  p.converges = mem.converged && disk_stuck_mib == 0;
   p.rounds = mem.rounds + 1;
   p.sent_mib = r.sent_mib + mem.sent_mib + left_mib;
   p.total_s = r.elapsed_s + mem.elapsed_s + stop_s;

@@ -17,7 +17,8 @@ StatusOr<v1::Scenario> ParseScenario(std::string_view text);
 StatusOr<v1::Scenario> LoadScenarioFile(const std::string& path);
 
 // Checks that the scenario means something: names unique and non-empty, every reference (a VM's
-// host, a link's switches, a traffic entry's VMs, the request's hosts and VMs) resolves, numbers
+// host, a traffic entry's VMs, the request's hosts and VMs) resolves (a link may name a switch
+// no host is on, such as a core switch), numbers
 // in range (no negative rate, a NIC faster than 0), the request's mode and strategy known.
 // Returns INVALID_ARGUMENT listing every problem found, one per line, each starting with the
 // field path, e.g. "vms[3].host: unknown host 'a9'".
