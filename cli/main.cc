@@ -21,7 +21,12 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a scenario file and report every problem");
   validate->add_option("file", validate_file, "Scenario file (YAML or JSON)")->required();
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every usage error exits 2 like the commands' own errors.
+    return app.exit(e) == 0 ? convoy::cli::kExitOk : convoy::cli::kExitError;
+  }
   if (plan->parsed()) return convoy::cli::RunPlan(plan_args);
   if (validate->parsed()) return convoy::cli::RunValidate(validate_file);
   return convoy::cli::kExitError;

@@ -76,7 +76,7 @@ class Placer {
         int dst = whole >= 0 ? whole : Best(src, vm.vcpus, vm.memory_mib);
         if (dst < 0) {
           p_->reasons.push_back(absl::StrFormat(
-              "vm %s: no destination has room for %d vCPUs and %.0f MiB (host %s is being "
+              "VM %s: no destination has room for %d vCPUs and %.0f MiB (host %s is being "
               "evacuated)",
               vm.name, vm.vcpus, vm.memory_mib, m_.hosts()[src].name));
           continue;

@@ -57,7 +57,7 @@ void CheckCaps(const Problem& p, const Schedule& s, v1::Plan* plan) {
   const auto& m = *p.model;
   for (const auto& sm : s.migrations) {
     if (!sm.prediction.converges) {
-      plan->add_reasons(absl::StrFormat("vm %s: %s", m.vms()[p.movers[sm.mover].vm].name,
+      plan->add_reasons(absl::StrFormat("VM %s: %s", m.vms()[p.movers[sm.mover].vm].name,
                                         sm.note.empty() ? "does not converge" : sm.note));
     }
   }

@@ -56,7 +56,7 @@ void ComputePaths(Problem* p) {
     if (mover.dst < 0) continue;
     Status path = m.FlowResources(mover.src, mover.dst, &mover.resources);
     if (!path.ok()) {
-      p->reasons.push_back(absl::StrCat("vm ", m.vms()[mover.vm].name, ": ", path.message()));
+      p->reasons.push_back(absl::StrCat("VM ", m.vms()[mover.vm].name, ": ", path.message()));
       mover.path_mbps = 0;
       continue;
     }
