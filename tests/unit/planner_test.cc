@@ -209,7 +209,7 @@ request: {evacuate: [s]}
   ASSERT_TRUE(plan.ok());
   EXPECT_FALSE(plan->feasible());
   ASSERT_EQ(plan->reasons_size(), 1);
-  EXPECT_NE(plan->reasons(0).find("vm huge"), std::string::npos) << plan->reasons(0);
+  EXPECT_NE(plan->reasons(0).find("VM huge"), std::string::npos) << plan->reasons(0);
   EXPECT_EQ(plan->migrations_size(), 1);  // small still has a place
 }
 
