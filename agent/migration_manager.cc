@@ -1,0 +1,484 @@
+#include "agent/migration_manager.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace convoy::agent {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr double kMiB = 1048576.0;
+
+double NowUnixS() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool AllowsPostCopy(const std::string& mode) {
+  return mode == "post-copy" || mode == "pre-then-post";
+}
+
+}  // namespace
+
+MigrationManager::MigrationManager(Hypervisor* hypervisor, MigrationManagerOptions options)
+    : hypervisor_(hypervisor), options_(std::move(options)) {
+  hypervisor_->SetIterationCallback(
+      [this](const std::string& vm, int iteration) { OnIteration(vm, iteration); });
+}
+
+MigrationManager::~MigrationManager() {
+  hypervisor_->SetIterationCallback(nullptr);
+  std::vector<std::shared_ptr<Migration>> all;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& [id, m] : migrations_) all.push_back(m);
+  }
+  changed_.notify_all();
+  for (auto& m : all) {
+    if (m->monitor.joinable()) m->monitor.join();
+    if (m->runner.joinable()) m->runner.join();
+  }
+}
+
+bool MigrationManager::Final(const std::string& state) {
+  return state == "completed" || state == "failed" || state == "aborted";
+}
+
+StatusOr<std::shared_ptr<MigrationManager::Migration>> MigrationManager::Find(
+    const std::string& id) const {
+  auto it = migrations_.find(id);
+  if (it == migrations_.end()) {
+    return absl::NotFoundError(absl::StrCat("no migration with id '", id, "' on this agent"));
+  }
+  return it->second;
+}
+
+void MigrationManager::Persist(const Migration& m) {
+  if (options_.state_dir.empty()) return;
+  v1::MigrationRecord record;
+  *record.mutable_request() = m.request;
+  *record.mutable_progress() = m.progress;
+  std::string json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(record, &json, print).ok()) return;
+  const fs::path dir = fs::path(options_.state_dir) / "migrations";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  const fs::path file = dir / (m.progress.id() + ".json");
+  const fs::path tmp = dir / (m.progress.id() + ".json.tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json << "\n";
+    out.flush();
+    if (!out) return;
+  }
+  fs::rename(tmp, file, ec);
+}
+
+void MigrationManager::Changed(Migration& m) {
+  ++m.version;
+  Persist(m);
+  changed_.notify_all();
+}
+
+void MigrationManager::Finish(Migration& m, const std::string& state, const std::string& error) {
+  if (Final(m.progress.state())) return;
+  m.progress.set_state(state);
+  m.progress.set_error(error);
+  if (state == "completed") {
+    m.progress.set_data_remaining_mib(0);
+    if (m.progress.data_total_mib() > 0 && m.progress.data_processed_mib() == 0) {
+      m.progress.set_data_processed_mib(m.progress.data_total_mib());
+    }
+  }
+  m.progress.set_elapsed_s(NowUnixS() - m.progress.started_at_unix_s());
+  Changed(m);
+}
+
+StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigrationRequest& in) {
+  v1::StartMigrationRequest request = in;
+  if (request.mode().empty()) request.set_mode("pre-copy");
+  if (request.mode() != "pre-copy" && request.mode() != "post-copy" &&
+      request.mode() != "pre-then-post") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "mode: unknown mode '", request.mode(), "' (one of pre-copy, post-copy, pre-then-post)"));
+  }
+  if (request.destination().libvirt_uri().empty()) {
+    return absl::InvalidArgumentError("destination.libvirt_uri: must name the destination");
+  }
+  if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0) {
+    return absl::InvalidArgumentError("bandwidth_mibps, downtime_ms and timeout_s must not be "
+                                      "negative");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!request.id().empty() && migrations_.contains(request.id())) {
+      return migrations_[request.id()]->progress;  // idempotent start
+    }
+    for (const auto& [id, m] : migrations_) {
+      if (m->request.vm() == request.vm() && !Final(m->progress.state())) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("VM '", request.vm(), "' is already migrating (migration ", id, ")"));
+      }
+    }
+  }
+  CONVOY_ASSIGN_OR_RETURN(DomainFacts domain, hypervisor_->GetDomain(request.vm()));
+  if (domain.state != "running" && domain.state != "paused") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("VM '", request.vm(), "' is ", domain.state, ", not running"));
+  }
+  if (domain.migrating_out) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("VM '", request.vm(), "' is already migrating"));
+  }
+
+  auto m = std::make_shared<Migration>();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (request.id().empty()) {
+      request.set_id(absl::StrFormat("m-%d-%d", static_cast<long long>(NowUnixS() * 1000),
+                                     next_id_++));
+    }
+    m->request = request;
+    m->progress.set_id(request.id());
+    m->progress.set_vm(request.vm());
+    m->progress.set_destination_host(request.destination().host());
+    m->progress.set_mode(request.mode());
+    m->progress.set_state("starting");
+    m->progress.set_speed_limit_mibps(request.bandwidth_mibps());
+    m->progress.set_started_at_unix_s(NowUnixS());
+    m->progress.set_data_total_mib(domain.memory_mib);
+    migrations_[request.id()] = m;
+    Changed(*m);
+    m->runner = std::thread([this, m] { Run(m); });
+    m->monitor = std::thread([this, m] { Monitor(m); });
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait_for(lock, std::chrono::milliseconds(options_.start_timeout_ms),
+                    [&] { return m->job_seen || Final(m->progress.state()) || stopping_; });
+  if (m->progress.state() == "failed") {
+    return absl::UnavailableError(
+        absl::StrCat("migration of '", request.vm(), "' to ", request.destination().host(),
+                     " failed to start: ", m->progress.error()));
+  }
+  return m->progress;
+}
+
+void MigrationManager::Run(const std::shared_ptr<Migration>& m) {
+  MigrateOptions options;
+  options.dest_libvirt_uri = m->request.destination().libvirt_uri();
+  if (!m->request.destination().migration_address().empty()) {
+    options.migration_uri = absl::StrCat("tcp://", m->request.destination().migration_address());
+  }
+  options.allow_postcopy = AllowsPostCopy(m->request.mode());
+  options.bandwidth_mibps = m->request.bandwidth_mibps();
+  options.auto_converge = m->request.auto_converge();
+  options.parallel_connections = m->request.parallel_connections();
+  options.persist_destination = m->request.persist_destination();
+  Status result = hypervisor_->Migrate(m->request.vm(), options);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (result.ok()) {
+    Finish(*m, "completed", "");
+  } else if (m->abort_requested) {
+    Finish(*m, "aborted",
+           m->abort_reason.empty() ? std::string(result.message())
+                                   : absl::StrCat(m->abort_reason, " (", result.message(), ")"));
+  } else {
+    Finish(*m, "failed", std::string(result.message()));
+  }
+}
+
+void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
+  bool switched = false;
+  bool aborted = false;
+  bool downtime_set = false;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait_for(lock, std::chrono::milliseconds(options_.poll_interval_ms),
+                        [&] { return stopping_ || Final(m->progress.state()); });
+      if (stopping_ || Final(m->progress.state())) return;
+    }
+    auto stats = hypervisor_->GetJobStats(m->request.vm(), false);
+    enum class Action { kNone, kDowntime, kPostCopy, kAbort, kSettle } action = Action::kNone;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (Final(m->progress.state())) return;
+      auto& p = m->progress;
+      const double elapsed_s = NowUnixS() - p.started_at_unix_s();
+      p.set_elapsed_s(elapsed_s);
+      if (stats.ok() && stats->active) {
+        if (stats->data_total > 0 || stats->memory_iteration > 0) m->job_seen = true;
+        if (m->job_seen && p.state() == "starting") p.set_state("running");
+        if (stats->postcopy) p.set_state("postcopy");
+        if (stats->data_total > 0) p.set_data_total_mib(static_cast<double>(stats->data_total) / kMiB);
+        p.set_data_processed_mib(static_cast<double>(stats->data_processed) / kMiB);
+        p.set_data_remaining_mib(static_cast<double>(stats->data_remaining) / kMiB);
+        if (stats->memory_iteration > p.iteration()) {
+          p.set_iteration(static_cast<uint32_t>(stats->memory_iteration));
+        }
+        p.set_dirty_rate_mibps(stats->dirty_rate_pages_per_s * static_cast<double>(stats->page_size) /
+                               kMiB);
+        p.set_bandwidth_mibps(stats->memory_bytes_per_s / kMiB);
+        const auto& r = m->request;
+        const bool timed_out = r.timeout_s() > 0 && elapsed_s > r.timeout_s();
+        if (!downtime_set && r.downtime_ms() > 0) {
+          action = Action::kDowntime;
+        } else if (!switched && !stats->postcopy && m->job_seen && AllowsPostCopy(r.mode()) &&
+                   (r.mode() == "post-copy" || m->switch_requested || timed_out ||
+                    (r.postcopy_after_iterations() > 0 &&
+                     p.iteration() >= r.postcopy_after_iterations()))) {
+          action = Action::kPostCopy;
+        } else if (!aborted && timed_out && r.mode() == "pre-copy") {
+          m->abort_requested = true;
+          m->abort_reason =
+              absl::StrFormat("pre-copy did not converge within %.0f s", r.timeout_s());
+          action = Action::kAbort;
+        }
+        Changed(*m);
+      } else if (m->adopted) {
+        action = Action::kSettle;
+      }
+    }
+    switch (action) {
+      case Action::kNone:
+        break;
+      case Action::kDowntime:
+        // A refusal is not retried every poll; the migration goes on with QEMU's limit.
+        (void)hypervisor_->SetMaxDowntime(m->request.vm(), m->request.downtime_ms());
+        downtime_set = true;
+        break;
+      case Action::kPostCopy:
+        switched = hypervisor_->StartPostCopy(m->request.vm()).ok();
+        break;
+      case Action::kAbort:
+        aborted = hypervisor_->AbortJob(m->request.vm()).ok();
+        break;
+      case Action::kSettle:
+        Settle(m);
+        return;
+    }
+  }
+}
+
+void MigrationManager::Settle(const std::shared_ptr<Migration>& m) {
+  auto domain = hypervisor_->GetDomain(m->request.vm());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!domain.ok() && domain.status().code() == absl::StatusCode::kNotFound) {
+    Finish(*m, "completed", "");  // the VM left this host
+  } else if (domain.ok() && domain->state == "shutoff") {
+    Finish(*m, "completed", "");  // a persistent source stays defined, shut off
+  } else if (domain.ok()) {
+    Finish(*m, "failed",
+           absl::StrCat("the migration ended while the agent was not following it and the VM "
+                        "is still ",
+                        domain->state, " on this host"));
+  } else {
+    Finish(*m, "failed", std::string(domain.status().message()));
+  }
+}
+
+void MigrationManager::OnIteration(const std::string& vm, int iteration) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, m] : migrations_) {
+    if (m->request.vm() != vm || Final(m->progress.state())) continue;
+    if (iteration > static_cast<int>(m->progress.iteration())) {
+      m->progress.set_iteration(static_cast<uint32_t>(iteration));
+      m->job_seen = true;
+      if (m->progress.state() == "starting") m->progress.set_state("running");
+      Changed(*m);
+    }
+  }
+}
+
+StatusOr<v1::MigrationProgress> MigrationManager::Get(const std::string& id) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+  return m->progress;
+}
+
+std::vector<v1::MigrationProgress> MigrationManager::List(bool include_finished) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<v1::MigrationProgress> out;
+  for (const auto& [id, m] : migrations_) {
+    if (include_finished || !Final(m->progress.state())) out.push_back(m->progress);
+  }
+  return out;
+}
+
+Status MigrationManager::Watch(const std::string& id, int interval_ms,
+                               const std::function<bool(const v1::MigrationProgress&)>& on_progress) {
+  if (interval_ms <= 0) interval_ms = 1000;
+  std::shared_ptr<Migration> m;
+  v1::MigrationProgress snapshot;
+  uint64_t seen = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CONVOY_ASSIGN_OR_RETURN(m, Find(id));
+    snapshot = m->progress;
+    seen = m->version;
+  }
+  while (true) {
+    if (!on_progress(snapshot)) return absl::CancelledError("the watcher went away");
+    if (Final(snapshot.state())) return absl::OkStatus();
+    std::unique_lock<std::mutex> lock(mu_);
+    changed_.wait_for(lock, std::chrono::milliseconds(interval_ms),
+                      [&] { return stopping_ || m->version != seen; });
+    if (stopping_) return absl::UnavailableError("the agent is shutting down");
+    snapshot = m->progress;
+    seen = m->version;
+  }
+}
+
+StatusOr<v1::MigrationProgress> MigrationManager::SetSpeed(const std::string& id, double mibps) {
+  if (mibps < 0) return absl::InvalidArgumentError("bandwidth_mibps: must not be negative");
+  std::string vm;
+  bool postcopy = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+    if (Final(m->progress.state())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("migration ", id, " is ", m->progress.state()));
+    }
+    vm = m->request.vm();
+    postcopy = m->progress.state() == "postcopy";
+  }
+  CONVOY_RETURN_IF_ERROR(hypervisor_->SetMaxSpeed(vm, mibps, postcopy));
+  std::lock_guard<std::mutex> lock(mu_);
+  CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+  m->progress.set_speed_limit_mibps(mibps);
+  Changed(*m);
+  return m->progress;
+}
+
+StatusOr<v1::MigrationProgress> MigrationManager::SwitchToPostCopy(const std::string& id) {
+  std::string vm;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+    if (Final(m->progress.state())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("migration ", id, " is ", m->progress.state()));
+    }
+    if (!AllowsPostCopy(m->request.mode())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "migration ", id, " was started in ", m->request.mode(),
+          " mode, without post-copy; start it as pre-then-post to be able to switch"));
+    }
+    if (m->progress.state() == "postcopy") return m->progress;
+    m->switch_requested = true;
+    vm = m->request.vm();
+  }
+  CONVOY_RETURN_IF_ERROR(hypervisor_->StartPostCopy(vm));
+  std::lock_guard<std::mutex> lock(mu_);
+  CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+  if (!Final(m->progress.state())) m->progress.set_state("postcopy");
+  Changed(*m);
+  return m->progress;
+}
+
+StatusOr<v1::MigrationProgress> MigrationManager::Abort(const std::string& id) {
+  std::string vm;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+    if (Final(m->progress.state())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("migration ", id, " is ", m->progress.state(), " already"));
+    }
+    if (m->progress.state() == "postcopy") {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "migration ", id, " is in post-copy: the VM already runs on ",
+          m->request.destination().host(), " and cannot come back; let it finish"));
+    }
+    m->abort_requested = true;
+    m->abort_reason = "aborted by request";
+    vm = m->request.vm();
+  }
+  Status aborted = hypervisor_->AbortJob(vm);
+  std::lock_guard<std::mutex> lock(mu_);
+  CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+  if (!aborted.ok()) {
+    if (Final(m->progress.state())) return m->progress;  // it ended on its own meanwhile
+    m->abort_requested = false;
+    return aborted;
+  }
+  return m->progress;
+}
+
+void MigrationManager::Adopt(v1::StartMigrationRequest request, v1::MigrationProgress progress) {
+  auto m = std::make_shared<Migration>();
+  m->request = std::move(request);
+  m->progress = std::move(progress);
+  m->progress.set_adopted(true);
+  m->adopted = true;
+  m->job_seen = true;
+  if (m->progress.state() == "starting") m->progress.set_state("running");
+  migrations_[m->progress.id()] = m;
+  Changed(*m);
+  m->monitor = std::thread([this, m] { Monitor(m); });
+}
+
+Status MigrationManager::Recover() {
+  std::map<std::string, v1::MigrationRecord> records;
+  if (!options_.state_dir.empty()) {
+    const fs::path dir = fs::path(options_.state_dir) / "migrations";
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      if (entry.path().extension() != ".json") continue;
+      std::ifstream in(entry.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      v1::MigrationRecord record;
+      if (google::protobuf::util::JsonStringToMessage(text.str(), &record).ok()) {
+        records[record.progress().id()] = record;
+      }
+    }
+  }
+  CONVOY_ASSIGN_OR_RETURN(auto domains, hypervisor_->ListDomains());
+  std::map<std::string, const DomainFacts*> migrating;
+  for (const auto& d : domains) {
+    if (d.migrating_out) migrating[d.name] = &d;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, record] : records) {
+    const std::string vm = record.request().vm();
+    if (Final(record.progress().state())) {
+      auto m = std::make_shared<Migration>();
+      m->request = record.request();
+      m->progress = record.progress();
+      migrations_[id] = m;
+      continue;
+    }
+    migrating.erase(vm);
+    // Still running, or ended while nobody followed it: the monitor settles it either way.
+    Adopt(record.request(), record.progress());
+  }
+  for (const auto& [vm, facts] : migrating) {
+    // A migration this agent did not start (or whose record was lost).
+    v1::StartMigrationRequest request;
+    request.set_vm(vm);
+    request.set_id(absl::StrFormat("adopted-%s-%d", vm, static_cast<long long>(NowUnixS())));
+    v1::MigrationProgress progress;
+    progress.set_id(request.id());
+    progress.set_vm(vm);
+    progress.set_mode("unknown");
+    progress.set_state("running");
+    progress.set_started_at_unix_s(NowUnixS());
+    progress.set_data_total_mib(facts->memory_mib);
+    Adopt(request, progress);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace convoy::agent
