@@ -1,6 +1,7 @@
 // convoy: the operator's command line.
 #include <CLI/CLI.hpp>
 
+#include "cli/agent_command.h"
 #include "cli/plan_command.h"
 
 int main(int argc, char** argv) {
@@ -21,6 +22,9 @@ int main(int argc, char** argv) {
   auto* validate = app.add_subcommand("validate", "Check a scenario file and report every problem");
   validate->add_option("file", validate_file, "Scenario file (YAML or JSON)")->required();
 
+  int agent_exit = convoy::cli::kExitError;
+  convoy::cli::AddAgentCommands(&app, &agent_exit);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -29,5 +33,6 @@ int main(int argc, char** argv) {
   }
   if (plan->parsed()) return convoy::cli::RunPlan(plan_args);
   if (validate->parsed()) return convoy::cli::RunValidate(validate_file);
+  if (app.got_subcommand("agent")) return agent_exit;
   return convoy::cli::kExitError;
 }
