@@ -1,0 +1,160 @@
+#include "tests/e2e/testbed.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+
+namespace convoy::e2e {
+
+CommandResult Run(const std::string& command, int timeout_s) {
+  CommandResult result;
+  const std::string wrapped =
+      absl::StrCat("timeout --kill-after=10 ", timeout_s, " sh -c '", 
+                   std::regex_replace(command, std::regex("'"), "'\\''"), "' 2>&1");
+  FILE* pipe = popen(wrapped.c_str(), "r");
+  if (pipe == nullptr) return result;
+  std::array<char, 4096> buffer;
+  size_t n;
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+std::string Testbed::MissingCapability() {
+  if (geteuid() != 0) return "the testbed needs root (network and mount namespaces, libvirtd)";
+  auto probe = Run("ip netns add convoy-e2e-probe && ip netns del convoy-e2e-probe", 20);
+  if (probe.exit_code != 0) return "cannot create network namespaces: " + probe.output;
+  return "";
+}
+
+bool Testbed::Up(int hosts, std::string* error) {
+  repo_ = CONVOY_REPO_DIR;
+  const char* dir = std::getenv("CONVOY_TESTBED_DIR");
+  state_dir_ = dir != nullptr ? dir : "/run/convoy-testbed";
+  Run(absl::StrCat(repo_, "/scripts/testbed down"), 120);
+  auto guest = Run(absl::StrCat(repo_, "/scripts/build-guest"), 900);
+  if (guest.exit_code != 0) {
+    *error = "scripts/build-guest failed:\n" + guest.output;
+    return false;
+  }
+  auto up = Run(absl::StrCat(repo_, "/scripts/testbed up --hosts ", hosts), 300);
+  if (up.exit_code != 0) {
+    *error = "scripts/testbed up failed:\n" + up.output;
+    return false;
+  }
+  std::ifstream file(state_dir_ + "/hosts");
+  std::string line;
+  while (std::getline(file, line)) {
+    std::istringstream in(line);
+    TestbedHost h;
+    if (in >> h.name >> h.ip >> h.libvirt_uri >> h.agent) hosts_.push_back(h);
+  }
+  if (static_cast<int>(hosts_.size()) != hosts) {
+    *error = absl::StrCat("expected ", hosts, " hosts in ", state_dir_, "/hosts");
+    return false;
+  }
+  for (const auto& h : hosts_) Reconnect(h.name);
+  // Wait for every agent to answer.
+  for (const auto& h : hosts_) {
+    bool ok = false;
+    for (int i = 0; i < 100 && !ok; ++i) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+      v1::HostReport report;
+      ok = agent(h.name)->Describe(&context, v1::DescribeRequest(), &report).ok();
+      if (!ok) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    if (!ok) {
+      *error = "agent of " + h.name + " does not answer; its log:\n" +
+               Run("tail -20 " + state_dir_ + "/" + h.name + "/agent.log").output;
+      return false;
+    }
+  }
+  return true;
+}
+
+void Testbed::Down() {
+  stubs_.clear();
+  Run(absl::StrCat(repo_, "/scripts/testbed down"), 180);
+}
+
+const TestbedHost& Testbed::host(const std::string& name) const {
+  for (const auto& h : hosts_) {
+    if (h.name == name) return h;
+  }
+  return hosts_.front();
+}
+
+v1::Agent::Stub* Testbed::agent(const std::string& host) { return stubs_[host].get(); }
+
+void Testbed::Reconnect(const std::string& name) {
+  stubs_[name] = v1::Agent::NewStub(
+      grpc::CreateChannel(host(name).agent, grpc::InsecureChannelCredentials()));
+}
+
+bool Testbed::StartGuest(const std::string& name, const std::string& host, int memory_mib,
+                         const std::string& run, std::string* error) {
+  std::string command = absl::StrCat(repo_, "/scripts/testbed guest ", name, " --host ", host,
+                                     " --memory-mib ", memory_mib);
+  if (!run.empty()) absl::StrAppend(&command, " --run '", run, "'");
+  auto started = Run(command, 120);
+  if (started.exit_code != 0) {
+    *error = "scripts/testbed guest failed:\n" + started.output;
+    return false;
+  }
+  if (!WaitHeartbeat(name, 2, 120)) {
+    *error = "guest " + name + " never printed its heartbeat; its log:\n" +
+             Run("tail -30 " + state_dir_ + "/guests/" + name + ".log").output;
+    return false;
+  }
+  return true;
+}
+
+std::vector<long> Testbed::Heartbeats(const std::string& guest) const {
+  std::vector<long> beats;
+  std::ifstream log(state_dir_ + "/guests/" + guest + ".log");
+  const std::regex line("convoy-alive " + guest + " ([0-9]+)");
+  std::string text;
+  while (std::getline(log, text)) {
+    std::smatch m;
+    if (std::regex_search(text, m, line)) beats.push_back(std::stol(m[1]));
+  }
+  return beats;
+}
+
+bool Testbed::WaitHeartbeat(const std::string& guest, long count, int timeout_s) const {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+  while (std::chrono::steady_clock::now() < until) {
+    auto beats = Heartbeats(guest);
+    if (!beats.empty() && beats.back() >= count) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return false;
+}
+
+std::vector<std::string> Testbed::WhereRunning(const std::string& guest) {
+  std::vector<std::string> where;
+  for (const auto& h : hosts_) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    v1::DescribeRequest request;
+    v1::HostReport report;
+    if (!agent(h.name)->Describe(&context, request, &report).ok()) continue;
+    for (const auto& vm : report.vms()) {
+      if (vm.name() == guest && vm.state() == "running") where.push_back(h.name);
+    }
+  }
+  return where;
+}
+
+}  // namespace convoy::e2e
