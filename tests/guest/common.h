@@ -50,8 +50,8 @@ static inline void workload_init(void) {
   signal(SIGPIPE, SIG_IGN);
 }
 
-static inline int parse_port(const char *s) {
-  char *end = NULL;
+static inline int parse_port(const char* s) {
+  char* end = NULL;
   long v = strtol(s, &end, 10);
   if (!end || *end || v <= 0 || v > 65535) {
     fprintf(stderr, "bad port: %s\n", s);
@@ -60,8 +60,8 @@ static inline int parse_port(const char *s) {
   return (int)v;
 }
 
-static inline double parse_num(const char *what, const char *s) {
-  char *end = NULL;
+static inline double parse_num(const char* what, const char* s) {
+  char* end = NULL;
   double v = strtod(s, &end);
   if (!end || *end || v < 0) {
     fprintf(stderr, "bad %s: %s\n", what, s);
@@ -71,7 +71,7 @@ static inline double parse_num(const char *what, const char *s) {
 }
 
 /* IPv4 literal (the guests have no resolver); "localhost" is accepted too. */
-static inline struct sockaddr_in make_addr(const char *host, int port) {
+static inline struct sockaddr_in make_addr(const char* host, int port) {
   struct sockaddr_in a;
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
@@ -98,12 +98,12 @@ static inline void tune_socket(int fd) {
 }
 
 /* Connect with a timeout; returns a blocking socket or -1. */
-static inline int connect_timeout(const struct sockaddr_in *a, int timeout_ms) {
+static inline int connect_timeout(const struct sockaddr_in* a, int timeout_ms) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int fl = fcntl(fd, F_GETFL);
   fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-  int rc = connect(fd, (const struct sockaddr *)a, sizeof *a);
+  int rc = connect(fd, (const struct sockaddr*)a, sizeof *a);
   if (rc < 0 && errno == EINPROGRESS) {
     struct pollfd p = {.fd = fd, .events = POLLOUT};
     rc = poll(&p, 1, timeout_ms);
@@ -136,7 +136,7 @@ static inline int listen_any(int port) {
     a.sin_family = AF_INET;
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_ANY);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && listen(fd, 64) == 0) return fd;
+    if (fd >= 0 && bind(fd, (struct sockaddr*)&a, sizeof a) == 0 && listen(fd, 64) == 0) return fd;
     perror("listen");
     if (fd >= 0) close(fd);
     sleep(1);

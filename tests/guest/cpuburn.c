@@ -3,7 +3,7 @@
  *   cpuburn iters_per_s=N */
 #include "common.h"
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   (void)argv;
   workload_init();
   if (argc != 1) {

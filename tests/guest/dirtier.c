@@ -17,7 +17,7 @@
  * than this: a burst would show up as a dirty-rate spike. */
 #define MAX_BACKLOG_NS (50 * NS_PER_MS)
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   workload_init();
   if (argc != 3) {
     fprintf(stderr, "usage: dirtier RATE_MIBPS WSS_MIB\n");
@@ -31,7 +31,7 @@ int main(int argc, char **argv) {
     return 2;
   }
   size_t len = (size_t)npages * PAGE;
-  volatile unsigned char *mem =
+  volatile unsigned char* mem =
       mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   if (mem == MAP_FAILED) {
     perror("dirtier: mmap");
@@ -44,8 +44,8 @@ int main(int argc, char **argv) {
   long cursor = 0;
   unsigned char value = 2;
   int64_t start = now_ns();
-  int64_t base = start;   /* pacing origin; moved forward after stalls */
-  double due_done = 0;    /* pages written since base */
+  int64_t base = start; /* pacing origin; moved forward after stalls */
+  double due_done = 0;  /* pages written since base */
   int64_t next_slice = start + SLICE_NS;
   int64_t next_report = start + NS_PER_S;
   int64_t report_from = start;

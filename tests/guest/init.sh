@@ -27,6 +27,7 @@ elif (: >/dev/console) 2>/dev/null; then
 fi
 
 say() { echo "convoy-init: $*"; }
+echo # the firmware leaves the line unterminated: our lines start at column 0
 
 # Kernel command line, one argument per line. Double quotes group words and
 # are dropped (kernel rules: param="a b c").
@@ -41,7 +42,7 @@ awk '{
   if (have || arg != "") print arg
 }' /proc/cmdline >/run/cmdline.args
 
-NAME=guest IP= GW= KLOG=
+NAME=guest IP='' GW='' KLOG=''
 while IFS= read -r arg; do
   case "$arg" in
     convoy.name=*) NAME=${arg#convoy.name=} ;;

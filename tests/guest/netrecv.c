@@ -6,7 +6,7 @@
 
 #define MAXC 64
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   workload_init();
   if (argc != 2) {
     fprintf(stderr, "usage: netrecv PORT\n");

@@ -8,7 +8,7 @@
 #define SLICE_NS (10 * NS_PER_MS)
 #define CHUNK 65536
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   workload_init();
   if (argc != 4) {
     fprintf(stderr, "usage: netsend HOST PORT RATE_MBPS\n");

@@ -25,8 +25,8 @@
 
 static long long g_requests, g_errors, g_conns;
 
-static void count(long long *c, long long d) { __atomic_add_fetch(c, d, __ATOMIC_RELAXED); }
-static long long take(long long *c) { return __atomic_exchange_n(c, 0, __ATOMIC_RELAXED); }
+static void count(long long* c, long long d) { __atomic_add_fetch(c, d, __ATOMIC_RELAXED); }
+static long long take(long long* c) { return __atomic_exchange_n(c, 0, __ATOMIC_RELAXED); }
 
 struct liner {
   int fd;
@@ -37,10 +37,10 @@ struct liner {
 /* Reads one '\n'-terminated line into out (without the '\n').
  * Returns 1 on a line, 0 on timeout, -1 on EOF/error/garbage.
  * timeout_ms < 0 waits forever. */
-static int read_line(struct liner *l, char *out, size_t outsz, int timeout_ms) {
+static int read_line(struct liner* l, char* out, size_t outsz, int timeout_ms) {
   int64_t deadline = timeout_ms < 0 ? 0 : now_ns() + (int64_t)timeout_ms * NS_PER_MS;
   for (;;) {
-    char *nl = memchr(l->buf, '\n', l->len);
+    char* nl = memchr(l->buf, '\n', l->len);
     if (nl) {
       size_t n = (size_t)(nl - l->buf);
       if (n >= outsz) return -1;
@@ -68,7 +68,7 @@ static int read_line(struct liner *l, char *out, size_t outsz, int timeout_ms) {
   }
 }
 
-static int send_all(int fd, const char *s, size_t n) {
+static int send_all(int fd, const char* s, size_t n) {
   while (n) {
     ssize_t w = send(fd, s, n, MSG_NOSIGNAL);
     if (w < 0 && errno == EINTR) continue;
@@ -80,7 +80,7 @@ static int send_all(int fd, const char *s, size_t n) {
 }
 
 /* ---- db ---- */
-static void *db_conn(void *arg) {
+static void* db_conn(void* arg) {
   struct liner l = {.fd = (int)(intptr_t)arg};
   char line[128], reply[160];
   count(&g_conns, 1);
@@ -99,7 +99,7 @@ static void *db_conn(void *arg) {
 /* ---- app ---- */
 static struct sockaddr_in g_db;
 
-static void *app_conn(void *arg) {
+static void* app_conn(void* arg) {
   struct liner web = {.fd = (int)(intptr_t)arg};
   struct liner db = {.fd = -1};
   char line[128], reply[128], out[160];
@@ -134,7 +134,7 @@ static void *app_conn(void *arg) {
   return NULL;
 }
 
-static void serve(const char *role, int port, void *(*fn)(void *)) {
+static void serve(const char* role, int port, void* (*fn)(void*)) {
   int lfd = listen_any(port);
   pthread_attr_t attr;
   pthread_attr_init(&attr);
@@ -149,7 +149,7 @@ static void serve(const char *role, int port, void *(*fn)(void *)) {
       if (c >= 0) {
         tune_socket(c);
         pthread_t th;
-        if (pthread_create(&th, &attr, fn, (void *)(intptr_t)c) != 0) close(c);
+        if (pthread_create(&th, &attr, fn, (void*)(intptr_t)c) != 0) close(c);
       }
     }
     int64_t t = now_ns();
@@ -167,7 +167,7 @@ static void serve(const char *role, int port, void *(*fn)(void *)) {
 }
 
 /* ---- web ---- */
-static void web(const struct sockaddr_in *app) {
+static void web(const struct sockaddr_in* app) {
   struct liner l = {.fd = -1};
   unsigned long seq = 0;
   int waiting = 0;
@@ -260,7 +260,7 @@ static int usage(void) {
   return 2;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   workload_init();
   if (argc < 2) return usage();
   if (strcmp(argv[1], "db") == 0 && argc == 3) {
