@@ -1,5 +1,6 @@
 #include "agent/libvirt_hypervisor.h"
 
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 
 #include <cstdlib>
@@ -246,6 +247,33 @@ Status LibvirtHypervisor::StartDirtyRateCalc(const std::string& vm, int period_s
                                              DirtyRateMode mode) {
   CONVOY_ASSIGN_OR_RETURN(virConnectPtr conn, Conn());
   CONVOY_ASSIGN_OR_RETURN(auto ref, Lookup(conn, vm));
+  if (mode == DirtyRateMode::kPageSampling) {
+    // Raw QMP: libvirt's virDomainStartDirtyRateCalc has no way to set sample-pages, and with
+    // QEMU's default of 512 pages per GiB single readings of a 16 MiB/s guest range from half
+    // to one and a half of the truth; 4096 pages per GiB keeps them within 25% (measured, see
+    // docs/guest.md). The result is read back through libvirt's dirtyrate stats group.
+    const std::string command = absl::StrCat(
+        R"({"execute":"calc-dirty-rate","arguments":{"calc-time":)", period_s,
+        R"(,"sample-pages":4096}})");
+    char* reply = nullptr;
+    if (virDomainQemuMonitorCommand(ref->dom, command.c_str(), &reply, 0) == 0) {
+      std::free(reply);
+      return absl::OkStatus();
+    }
+    // Fall back to libvirt's own call below (QEMU's default sampling).
+  }
+  if (mode == DirtyRateMode::kDirtyBitmap) {
+    // QEMU 7.2 under TCG crashes (SIGSEGV, the guest is lost) on dirty-bitmap calculations.
+    if (char* xml = virDomainGetXMLDesc(ref->dom, 0)) {
+      const bool tcg = std::string(xml).find("<domain type='qemu'") != std::string::npos;
+      std::free(xml);
+      if (tcg) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "dirty-bitmap measurement would crash ", vm,
+            " (QEMU under TCG); use page-sampling for this VM"));
+      }
+    }
+  }
   unsigned int flags = VIR_DOMAIN_DIRTYRATE_MODE_PAGE_SAMPLING;
   if (mode == DirtyRateMode::kDirtyBitmap) flags = VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_BITMAP;
   if (mode == DirtyRateMode::kDirtyRing) flags = VIR_DOMAIN_DIRTYRATE_MODE_DIRTY_RING;

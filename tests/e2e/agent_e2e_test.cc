@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -339,6 +340,7 @@ TEST_F(AgentE2eTest, RestartedAgentFindsTheRunningMigration) {
   EXPECT_TRUE(found.adopted());
   auto all = Watch("h2", started.id());
   const std::string end = all.back().state();
+  std::cout << "restart: the migration ended " << end << " " << all.back().error() << "\n";
   EXPECT_TRUE(end == "completed" || end == "failed") << end;
   // Whatever happened, the guest runs exactly once, where the report says.
   EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{end == "completed" ? "h1" : "h2"})
