@@ -370,5 +370,15 @@ TEST_F(AgentE2eTest, ClearErrorsForUnknownVmsAndDeadHosts) {
   EXPECT_EQ(Start("h1", bad_mode, &p).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// Last in the suite (gtest runs a suite's tests in the order they are defined).
+TEST_F(AgentE2eTest, ZzDownLeavesNothingBehind) {
+  bed->Down();
+  EXPECT_EQ(Run("ip netns list | grep -c cvtb- || true").output, "0\n");
+  EXPECT_EQ(Run("ip -o link show | grep -c cvtb || true").output, "0\n");
+  EXPECT_EQ(Run("pgrep -fc 'convoy-testbe[d]|cvtb-[h]' || true").output, "0\n");
+  EXPECT_EQ(Run("grep -c convoy-testbed /proc/mounts || true").output, "0\n");
+  EXPECT_NE(Run("test -e " + bed->state_dir()).exit_code, 0) << "state dir left behind";
+}
+
 }  // namespace
 }  // namespace convoy::e2e
