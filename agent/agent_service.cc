@@ -32,11 +32,10 @@ grpc::Status AgentService::StartMigration(grpc::ServerContext*,
 grpc::Status AgentService::WatchMigration(grpc::ServerContext* context,
                                           const v1::WatchRequest* request,
                                           grpc::ServerWriter<v1::MigrationProgress>* writer) {
-  Status status = migrations_->Watch(
-      request->id(), static_cast<int>(request->interval_ms()),
-      [&](const v1::MigrationProgress& progress) {
-        return !context->IsCancelled() && writer->Write(progress);
-      });
+  Status status = migrations_->Watch(request->id(), static_cast<int>(request->interval_ms()),
+                                     [&](const v1::MigrationProgress& progress) {
+                                       return !context->IsCancelled() && writer->Write(progress);
+                                     });
   if (status.code() == absl::StatusCode::kCancelled) return grpc::Status::CANCELLED;
   return ToGrpcStatus(status);
 }

@@ -16,8 +16,7 @@ class AgentService final : public v1::Agent::Service {
   AgentService(Inventory* inventory, MigrationManager* migrations)
       : inventory_(inventory), migrations_(migrations) {}
 
-  grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*,
-                        v1::HostReport*) override;
+  grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::HostReport*) override;
   grpc::Status StartMigration(grpc::ServerContext*, const v1::StartMigrationRequest*,
                               v1::MigrationProgress*) override;
   grpc::Status WatchMigration(grpc::ServerContext*, const v1::WatchRequest*,

@@ -71,8 +71,8 @@ StatusOr<std::unique_ptr<ProbeServer>> ProbeServer::Start(const std::string& add
   addrinfo* found = nullptr;
   const char* host = host_port.first.empty() ? nullptr : host_port.first.c_str();
   if (int rc = getaddrinfo(host, host_port.second.c_str(), &hints, &found); rc != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("probe address ", address, ": ",
-                                                   gai_strerror(rc)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("probe address ", address, ": ", gai_strerror(rc)));
   }
   std::unique_ptr<ProbeServer> server(new ProbeServer());
   server->listen_fd_ = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -89,9 +89,9 @@ StatusOr<std::unique_ptr<ProbeServer>> ProbeServer::Start(const std::string& add
   sockaddr_storage bound{};
   socklen_t len = sizeof(bound);
   getsockname(server->listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len);
-  server->port_ = ntohs(bound.ss_family == AF_INET6
-                            ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  server->port_ =
+      ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                        : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   ProbeServer* self = server.get();
   server->thread_ = std::thread([self] { self->Serve(); });
   return server;
@@ -113,8 +113,7 @@ void ProbeServer::Serve() {
   }
 }
 
-StatusOr<ProbeFigures> RunProbe(const std::string& target, uint64_t max_bytes,
-                                double max_seconds) {
+StatusOr<ProbeFigures> RunProbe(const std::string& target, uint64_t max_bytes, double max_seconds) {
   if (max_bytes == 0) max_bytes = 64ULL << 20;
   if (max_seconds <= 0) max_seconds = 3;
   max_seconds = std::min(max_seconds, ProbeServer::kMaxProbeSeconds);
@@ -126,8 +125,8 @@ StatusOr<ProbeFigures> RunProbe(const std::string& target, uint64_t max_bytes,
   addrinfo* found = nullptr;
   if (int rc = getaddrinfo(host_port.first.c_str(), host_port.second.c_str(), &hints, &found);
       rc != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("probe target ", target, ": ",
-                                                   gai_strerror(rc)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("probe target ", target, ": ", gai_strerror(rc)));
   }
   const int fd = socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const bool connected = fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0;

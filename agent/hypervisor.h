@@ -59,9 +59,9 @@ struct MigrateOptions {
 
 // A migration job's figures, as libvirt reports them. Sizes in bytes.
 struct JobStats {
-  bool active = false;        // a job is running
-  bool migration_out = false; // that job is an outgoing migration
-  bool postcopy = false;      // it is in post-copy
+  bool active = false;         // a job is running
+  bool migration_out = false;  // that job is an outgoing migration
+  bool postcopy = false;       // it is in post-copy
   uint64_t elapsed_ms = 0;
   uint64_t data_total = 0, data_processed = 0, data_remaining = 0;
   uint64_t memory_iteration = 0;

@@ -13,8 +13,8 @@ StatusOr<DirtyRateMode> ParseMode(const std::string& mode) {
   if (mode.empty() || mode == "page-sampling") return DirtyRateMode::kPageSampling;
   if (mode == "dirty-bitmap") return DirtyRateMode::kDirtyBitmap;
   if (mode == "dirty-ring") return DirtyRateMode::kDirtyRing;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "dirty_rate_mode: unknown mode '", mode, "' (page-sampling, dirty-bitmap, dirty-ring)"));
+  return absl::InvalidArgumentError(absl::StrCat("dirty_rate_mode: unknown mode '", mode,
+                                                 "' (page-sampling, dirty-bitmap, dirty-ring)"));
 }
 
 }  // namespace
@@ -65,8 +65,8 @@ StatusOr<v1::HostReport> Inventory::Describe(const v1::DescribeRequest& request)
   if (request.dirty_rate_period_s() > 0) {
     for (const auto& d : domains) {
       if (!selected(d) || d.state != "running") continue;
-      Status started =
-          hypervisor_->StartDirtyRateCalc(d.name, static_cast<int>(request.dirty_rate_period_s()), mode);
+      Status started = hypervisor_->StartDirtyRateCalc(
+          d.name, static_cast<int>(request.dirty_rate_period_s()), mode);
       if (started.ok()) {
         measuring.insert(d.name);
       } else {

@@ -15,7 +15,8 @@ namespace convoy::agent {
 class Inventory {
  public:
   Inventory(Hypervisor* hypervisor, std::string host_name, std::string libvirt_uri)
-      : hypervisor_(hypervisor), host_name_(std::move(host_name)),
+      : hypervisor_(hypervisor),
+        host_name_(std::move(host_name)),
         libvirt_uri_(std::move(libvirt_uri)) {}
 
   // Builds the report the request asks for. Blocks for rate_window_ms and for the dirty-rate

@@ -49,14 +49,22 @@ StatusOr<std::unique_ptr<DomainRef>> Lookup(virConnectPtr conn, const std::strin
 
 std::string StateName(int state) {
   switch (state) {
-    case VIR_DOMAIN_RUNNING: return "running";
-    case VIR_DOMAIN_BLOCKED: return "blocked";
-    case VIR_DOMAIN_PAUSED: return "paused";
-    case VIR_DOMAIN_SHUTDOWN: return "shutdown";
-    case VIR_DOMAIN_SHUTOFF: return "shutoff";
-    case VIR_DOMAIN_CRASHED: return "crashed";
-    case VIR_DOMAIN_PMSUSPENDED: return "pmsuspended";
-    default: return "nostate";
+    case VIR_DOMAIN_RUNNING:
+      return "running";
+    case VIR_DOMAIN_BLOCKED:
+      return "blocked";
+    case VIR_DOMAIN_PAUSED:
+      return "paused";
+    case VIR_DOMAIN_SHUTDOWN:
+      return "shutdown";
+    case VIR_DOMAIN_SHUTOFF:
+      return "shutoff";
+    case VIR_DOMAIN_CRASHED:
+      return "crashed";
+    case VIR_DOMAIN_PMSUSPENDED:
+      return "pmsuspended";
+    default:
+      return "nostate";
   }
 }
 
@@ -99,7 +107,8 @@ StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::Open(const std::
   LibvirtHypervisor* self = h.get();
   h->event_loop_ = std::thread([self] {
     // A periodic timer makes the loop come back often enough to see stop_.
-    int timer = virEventAddTimeout(200, [](int, void*) {}, nullptr, nullptr);
+    int timer = virEventAddTimeout(
+        200, [](int, void*) {}, nullptr, nullptr);
     while (!self->stop_.load()) {
       if (virEventRunDefaultImpl() < 0) break;
     }
@@ -252,9 +261,9 @@ Status LibvirtHypervisor::StartDirtyRateCalc(const std::string& vm, int period_s
     // QEMU's default of 512 pages per GiB single readings of a 16 MiB/s guest range from half
     // to one and a half of the truth; 4096 pages per GiB keeps them within 25% (measured, see
     // docs/guest.md). The result is read back through libvirt's dirtyrate stats group.
-    const std::string command = absl::StrCat(
-        R"({"execute":"calc-dirty-rate","arguments":{"calc-time":)", period_s,
-        R"(,"sample-pages":4096}})");
+    const std::string command =
+        absl::StrCat(R"({"execute":"calc-dirty-rate","arguments":{"calc-time":)", period_s,
+                     R"(,"sample-pages":4096}})");
     char* reply = nullptr;
     if (virDomainQemuMonitorCommand(ref->dom, command.c_str(), &reply, 0) == 0) {
       std::free(reply);
@@ -268,9 +277,9 @@ Status LibvirtHypervisor::StartDirtyRateCalc(const std::string& vm, int period_s
       const bool tcg = std::string(xml).find("<domain type='qemu'") != std::string::npos;
       std::free(xml);
       if (tcg) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "dirty-bitmap measurement would crash ", vm,
-            " (QEMU under TCG); use page-sampling for this VM"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("dirty-bitmap measurement would crash ", vm,
+                         " (QEMU under TCG); use page-sampling for this VM"));
       }
     }
   }
@@ -297,15 +306,15 @@ StatusOr<DirtyRateSample> LibvirtHypervisor::GetDirtyRate(const std::string& vm)
     int status = 0;
     long long mbps = 0;
     long long period = 0;
-    virTypedParamsGetInt(records[0]->params, records[0]->nparams, "dirtyrate.calc_status",
-                         &status);
+    virTypedParamsGetInt(records[0]->params, records[0]->nparams, "dirtyrate.calc_status", &status);
     virTypedParamsGetLLong(records[0]->params, records[0]->nparams,
                            "dirtyrate.megabytes_per_second", &mbps);
     virTypedParamsGetLLong(records[0]->params, records[0]->nparams, "dirtyrate.calc_period",
                            &period);
-    sample.status = status == VIR_DOMAIN_DIRTYRATE_MEASURED    ? DirtyRateSample::Status::kMeasured
-                    : status == VIR_DOMAIN_DIRTYRATE_MEASURING ? DirtyRateSample::Status::kMeasuring
-                                                               : DirtyRateSample::Status::kUnstarted;
+    sample.status = status == VIR_DOMAIN_DIRTYRATE_MEASURED ? DirtyRateSample::Status::kMeasured
+                    : status == VIR_DOMAIN_DIRTYRATE_MEASURING
+                        ? DirtyRateSample::Status::kMeasuring
+                        : DirtyRateSample::Status::kUnstarted;
     // QEMU reports MiB/s under the name megabytes_per_second.
     sample.mibps = static_cast<double>(mbps);
     sample.period_s = static_cast<double>(period);
@@ -329,8 +338,7 @@ Status LibvirtHypervisor::Migrate(const std::string& vm, const MigrateOptions& o
                             static_cast<unsigned long long>(options.bandwidth_mibps + 0.5));
   }
   if (options.parallel_connections > 1) {
-    virTypedParamsAddInt(&params, &nparams, &maxparams,
-                         VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
+    virTypedParamsAddInt(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
                          static_cast<int>(options.parallel_connections));
   }
   unsigned int flags = VIR_MIGRATE_LIVE | VIR_MIGRATE_PEER2PEER;
@@ -402,8 +410,8 @@ Status LibvirtHypervisor::SetMaxSpeed(const std::string& vm, double mibps, bool 
 Status LibvirtHypervisor::SetMaxDowntime(const std::string& vm, double downtime_ms) {
   CONVOY_ASSIGN_OR_RETURN(virConnectPtr conn, Conn());
   CONVOY_ASSIGN_OR_RETURN(auto ref, Lookup(conn, vm));
-  if (virDomainMigrateSetMaxDowntime(ref->dom, static_cast<unsigned long long>(downtime_ms),
-                                     0) < 0) {
+  if (virDomainMigrateSetMaxDowntime(ref->dom, static_cast<unsigned long long>(downtime_ms), 0) <
+      0) {
     return Error(absl::StatusCode::kFailedPrecondition,
                  absl::StrCat("setting the downtime limit of ", vm));
   }

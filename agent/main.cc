@@ -1,12 +1,12 @@
 // convoy-agent: one per hypervisor host. Serves the Agent gRPC API to the controller (and to
 // tests) and carries out migrations through libvirt.
-#include <CLI/CLI.hpp>
 #include <grpcpp/grpcpp.h>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
+#include <unistd.h>
 #include <csignal>
 #include <cstdlib>
-#include <unistd.h>
 
 #include "agent/agent_service.h"
 #include "agent/bandwidth_probe.h"

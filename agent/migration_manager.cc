@@ -17,8 +17,7 @@ namespace fs = std::filesystem;
 constexpr double kMiB = 1048576.0;
 
 double NowUnixS() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 bool AllowsPostCopy(const std::string& mode) {
@@ -59,6 +58,16 @@ StatusOr<std::shared_ptr<MigrationManager::Migration>> MigrationManager::Find(
     return absl::NotFoundError(absl::StrCat("no migration with id '", id, "' on this agent"));
   }
   return it->second;
+}
+
+StatusOr<std::shared_ptr<MigrationManager::Migration>> MigrationManager::FindActive(
+    const std::string& id) const {
+  CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
+  if (Final(m->progress.state())) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("migration ", id, " is ", m->progress.state(), " already"));
+  }
+  return m;
 }
 
 void MigrationManager::Persist(const Migration& m) {
@@ -116,8 +125,9 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
     return absl::InvalidArgumentError("destination.libvirt_uri: must name the destination");
   }
   if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0) {
-    return absl::InvalidArgumentError("bandwidth_mibps, downtime_ms and timeout_s must not be "
-                                      "negative");
+    return absl::InvalidArgumentError(
+        "bandwidth_mibps, downtime_ms and timeout_s must not be "
+        "negative");
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -145,8 +155,8 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (request.id().empty()) {
-      request.set_id(absl::StrFormat("m-%d-%d", static_cast<long long>(NowUnixS() * 1000),
-                                     next_id_++));
+      request.set_id(
+          absl::StrFormat("m-%d-%d", static_cast<long long>(NowUnixS() * 1000), next_id_++));
     }
     m->request = request;
     m->progress.set_id(request.id());
@@ -166,9 +176,9 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
   changed_.wait_for(lock, std::chrono::milliseconds(options_.start_timeout_ms),
                     [&] { return m->job_seen || Final(m->progress.state()) || stopping_; });
   if (m->progress.state() == "failed") {
-    return absl::UnavailableError(
-        absl::StrCat("migration of '", request.vm(), "' to ", request.destination().host(),
-                     " failed to start: ", m->progress.error()));
+    return absl::UnavailableError(absl::StrCat("migration of '", request.vm(), "' to ",
+                                               request.destination().host(),
+                                               " failed to start: ", m->progress.error()));
   }
   return m->progress;
 }
@@ -220,14 +230,15 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         if (stats->data_total > 0 || stats->memory_iteration > 0) m->job_seen = true;
         if (m->job_seen && p.state() == "starting") p.set_state("running");
         if (stats->postcopy) p.set_state("postcopy");
-        if (stats->data_total > 0) p.set_data_total_mib(static_cast<double>(stats->data_total) / kMiB);
+        if (stats->data_total > 0)
+          p.set_data_total_mib(static_cast<double>(stats->data_total) / kMiB);
         p.set_data_processed_mib(static_cast<double>(stats->data_processed) / kMiB);
         p.set_data_remaining_mib(static_cast<double>(stats->data_remaining) / kMiB);
         if (stats->memory_iteration > p.iteration()) {
           p.set_iteration(static_cast<uint32_t>(stats->memory_iteration));
         }
-        p.set_dirty_rate_mibps(stats->dirty_rate_pages_per_s * static_cast<double>(stats->page_size) /
-                               kMiB);
+        p.set_dirty_rate_mibps(stats->dirty_rate_pages_per_s *
+                               static_cast<double>(stats->page_size) / kMiB);
         p.set_bandwidth_mibps(stats->memory_bytes_per_s / kMiB);
         const auto& r = m->request;
         const bool timed_out = r.timeout_s() > 0 && elapsed_s > r.timeout_s();
@@ -315,8 +326,9 @@ std::vector<v1::MigrationProgress> MigrationManager::List(bool include_finished)
   return out;
 }
 
-Status MigrationManager::Watch(const std::string& id, int interval_ms,
-                               const std::function<bool(const v1::MigrationProgress&)>& on_progress) {
+Status MigrationManager::Watch(
+    const std::string& id, int interval_ms,
+    const std::function<bool(const v1::MigrationProgress&)>& on_progress) {
   if (interval_ms <= 0) interval_ms = 1000;
   std::shared_ptr<Migration> m;
   v1::MigrationProgress snapshot;
@@ -345,11 +357,7 @@ StatusOr<v1::MigrationProgress> MigrationManager::SetSpeed(const std::string& id
   bool postcopy = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
-    if (Final(m->progress.state())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("migration ", id, " is ", m->progress.state()));
-    }
+    CONVOY_ASSIGN_OR_RETURN(auto m, FindActive(id));
     vm = m->request.vm();
     postcopy = m->progress.state() == "postcopy";
   }
@@ -365,15 +373,11 @@ StatusOr<v1::MigrationProgress> MigrationManager::SwitchToPostCopy(const std::st
   std::string vm;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
-    if (Final(m->progress.state())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("migration ", id, " is ", m->progress.state()));
-    }
+    CONVOY_ASSIGN_OR_RETURN(auto m, FindActive(id));
     if (!AllowsPostCopy(m->request.mode())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "migration ", id, " was started in ", m->request.mode(),
-          " mode, without post-copy; start it as pre-then-post to be able to switch"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("migration ", id, " was started in ", m->request.mode(),
+                       " mode, without post-copy; start it as pre-then-post to be able to switch"));
     }
     if (m->progress.state() == "postcopy") return m->progress;
     m->switch_requested = true;
@@ -391,15 +395,11 @@ StatusOr<v1::MigrationProgress> MigrationManager::Abort(const std::string& id) {
   std::string vm;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
-    if (Final(m->progress.state())) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("migration ", id, " is ", m->progress.state(), " already"));
-    }
+    CONVOY_ASSIGN_OR_RETURN(auto m, FindActive(id));
     if (m->progress.state() == "postcopy") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "migration ", id, " is in post-copy: the VM already runs on ",
-          m->request.destination().host(), " and cannot come back; let it finish"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("migration ", id, " is in post-copy: the VM already runs on ",
+                       m->request.destination().host(), " and cannot come back; let it finish"));
     }
     m->abort_requested = true;
     m->abort_reason = "aborted by request";

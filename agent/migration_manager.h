@@ -21,9 +21,9 @@
 namespace convoy::agent {
 
 struct MigrationManagerOptions {
-  std::string state_dir;            // records go to <state_dir>/migrations/; empty: not kept
-  int poll_interval_ms = 250;       // how often job statistics are read
-  int start_timeout_ms = 15000;     // how long Start waits for libvirt to begin the job
+  std::string state_dir;                   // records go to <state_dir>/migrations/; empty: not kept
+  int poll_interval_ms = 250;              // how often job statistics are read
+  int start_timeout_ms = 15000;            // how long Start waits for libvirt to begin the job
   std::string destination_host_allowlist;  // reserved for the security issue; empty: any
 };
 
@@ -60,14 +60,14 @@ class MigrationManager {
   struct Migration {
     v1::StartMigrationRequest request;
     v1::MigrationProgress progress;
-    uint64_t version = 0;       // bumped on every change
-    bool job_seen = false;      // libvirt's job has been active at least once
-    bool adopted = false;       // found running at start-up: no Migrate call of ours to wait for
+    uint64_t version = 0;   // bumped on every change
+    bool job_seen = false;  // libvirt's job has been active at least once
+    bool adopted = false;   // found running at start-up: no Migrate call of ours to wait for
     bool switch_requested = false;
     bool abort_requested = false;
     std::string abort_reason;
-    std::thread runner;         // the blocking Migrate call
-    std::thread monitor;        // polling job statistics
+    std::thread runner;   // the blocking Migrate call
+    std::thread monitor;  // polling job statistics
   };
 
   void Run(const std::shared_ptr<Migration>& m);
@@ -79,6 +79,8 @@ class MigrationManager {
   void Persist(const Migration& m);
   void OnIteration(const std::string& vm, int iteration);
   StatusOr<std::shared_ptr<Migration>> Find(const std::string& id) const;  // with mu_ held
+  // Find, and FAILED_PRECONDITION when the migration has ended; with mu_ held.
+  StatusOr<std::shared_ptr<Migration>> FindActive(const std::string& id) const;
   void Adopt(v1::StartMigrationRequest request, v1::MigrationProgress progress);
   static bool Final(const std::string& state);
 

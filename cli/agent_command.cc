@@ -29,8 +29,7 @@ void Deadline(grpc::ClientContext* context, double seconds) {
 }
 
 int Fail(const grpc::Status& status) {
-  std::cerr << "convoy: agent: " << status.error_message() << " (" << status.error_code()
-            << ")\n";
+  std::cerr << "convoy: agent: " << status.error_message() << " (" << status.error_code() << ")\n";
   return kExitError;
 }
 
@@ -247,8 +246,8 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
       *exit_code = Fail(status);
       return;
     }
-    std::cout << absl::StrFormat("%.1f Mb/s (%d bytes in %.2f s)\n", result.mbps(),
-                                 result.bytes(), result.seconds());
+    std::cout << absl::StrFormat("%.1f Mb/s (%d bytes in %.2f s)\n", result.mbps(), result.bytes(),
+                                 result.seconds());
     *exit_code = kExitOk;
   });
 }

@@ -9,8 +9,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   convoy::cli::PlanArgs plan_args;
-  auto* plan = app.add_subcommand("plan", "Plan an evacuation described in a scenario file "
-                                          "(dry run: nothing moves)");
+  auto* plan = app.add_subcommand("plan",
+                                  "Plan an evacuation described in a scenario file "
+                                  "(dry run: nothing moves)");
   plan->add_option("file", plan_args.file, "Scenario file (YAML or JSON)")->required();
   plan->add_option("--strategy,-s", plan_args.strategy,
                    "convoy | sequential | parallel (default: the file's, else convoy)");

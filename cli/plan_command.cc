@@ -74,11 +74,10 @@ int RunPlan(const PlanArgs& args) {
 int RunValidate(const std::string& file) {
   auto scenario = model::LoadScenarioFile(file);
   if (!scenario.ok()) return Fail(scenario.status());
-  std::cout << file << ": valid: " << scenario->hosts_size() << " hosts, "
-            << scenario->links_size() << " links, " << scenario->vms_size() << " VMs, "
-            << scenario->apps_size() << " apps, request to evacuate "
-            << scenario->request().evacuate_size() << " hosts and move "
-            << scenario->request().moves_size() << " VMs\n";
+  std::cout << file << ": valid: " << scenario->hosts_size() << " hosts, " << scenario->links_size()
+            << " links, " << scenario->vms_size() << " VMs, " << scenario->apps_size()
+            << " apps, request to evacuate " << scenario->request().evacuate_size()
+            << " hosts and move " << scenario->request().moves_size() << " VMs\n";
   return kExitOk;
 }
 

@@ -7,9 +7,9 @@ namespace convoy::cli {
 
 struct PlanArgs {
   std::string file;
-  std::string strategy;        // empty: the scenario's own, else convoy
+  std::string strategy;          // empty: the scenario's own, else convoy
   std::string format = "table";  // table | json | svg
-  std::string output;          // empty: standard output
+  std::string output;            // empty: standard output
 };
 
 // Exit codes shared by the commands.

@@ -10,8 +10,8 @@ grpc::Status ToGrpcStatus(const Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-grpc::Status PlanningService::Plan(grpc::ServerContext* /*context*/,
-                                   const v1::PlanRequest* request, v1::Plan* response) {
+grpc::Status PlanningService::Plan(grpc::ServerContext* /*context*/, const v1::PlanRequest* request,
+                                   v1::Plan* response) {
   Status valid = model::ValidateScenario(request->scenario());
   if (!valid.ok()) return ToGrpcStatus(valid);
   auto cluster = model::ClusterModel::Build(request->scenario());

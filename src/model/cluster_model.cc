@@ -96,12 +96,12 @@ StatusOr<ClusterModel> ClusterModel::Build(const v1::Scenario& s) {
     const std::string name = absl::StrCat(m.switches_[l.switch_a], "<->", m.switches_[l.switch_b]);
     for (int member = 0; member < l.members; ++member) {
       const std::string tag = l.members > 1 ? absl::StrCat("#", member) : "";
-      m.resources_.push_back({absl::StrCat(name, tag, " ", m.switches_[l.switch_a], "->",
-                                           m.switches_[l.switch_b]),
-                              l.member_mbps});
-      m.resources_.push_back({absl::StrCat(name, tag, " ", m.switches_[l.switch_b], "->",
-                                           m.switches_[l.switch_a]),
-                              l.member_mbps});
+      m.resources_.push_back(
+          {absl::StrCat(name, tag, " ", m.switches_[l.switch_a], "->", m.switches_[l.switch_b]),
+           l.member_mbps});
+      m.resources_.push_back(
+          {absl::StrCat(name, tag, " ", m.switches_[l.switch_b], "->", m.switches_[l.switch_a]),
+           l.member_mbps});
     }
   }
 

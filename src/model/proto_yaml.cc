@@ -154,8 +154,8 @@ Status FillMapField(const YAML::Node& node, Message* message, const FieldDescrip
 Status FillMessage(const YAML::Node& node, Message* message, const std::string& path) {
   if (node.IsNull()) return absl::OkStatus();
   if (!node.IsMap()) {
-    return Error(path, absl::StrCat("expected a mapping of fields of ",
-                                    message->GetDescriptor()->name()));
+    return Error(
+        path, absl::StrCat("expected a mapping of fields of ", message->GetDescriptor()->name()));
   }
   const auto* descriptor = message->GetDescriptor();
   for (const auto& kv : node) {
@@ -192,8 +192,8 @@ Status ParseYamlInto(std::string_view text, google::protobuf::Message* message) 
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("line ", e.mark.line + 1, ", column ",
-                                                   e.mark.column + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", e.mark.line + 1, ", column ", e.mark.column + 1, ": ", e.msg));
   }
   try {
     return FillMessage(root, message, "");

@@ -59,8 +59,7 @@ class ConvoyScheduler {
       }
       StartShutdowns(t);
       StartBoots(t);
-      std::sort(woken.begin(), woken.end(),
-                [&](int a, int b) { return rank_[a] < rank_[b]; });
+      std::sort(woken.begin(), woken.end(), [&](int a, int b) { return rank_[a] < rank_[b]; });
       woken.erase(std::unique(woken.begin(), woken.end()), woken.end());
       TryStart(woken, t);
     }
@@ -202,8 +201,8 @@ class ConvoyScheduler {
       sm.prediction = choice.prediction;
       sm.note = choice.note;
       for (int r : mv.resources) residual_[r] -= avail;
-      events_.push({sm.end_s, EventKind::kMigrationEnd,
-                    static_cast<int>(schedule_.migrations.size())});
+      events_.push(
+          {sm.end_s, EventKind::kMigrationEnd, static_cast<int>(schedule_.migrations.size())});
       schedule_.migrations.push_back(std::move(sm));
     }
   }
@@ -222,8 +221,8 @@ class ConvoyScheduler {
               ? absl::StrFormat("%d online hosts", p_.max_online_hosts)
               : absl::StrFormat("%.0f W", p_.power_budget_w)));
     } else {
-      schedule_.reasons.push_back(absl::StrFormat(
-          "%d migrations could not be scheduled", order_.size() - schedule_.migrations.size()));
+      schedule_.reasons.push_back(absl::StrFormat("%d migrations could not be scheduled",
+                                                  order_.size() - schedule_.migrations.size()));
     }
   }
 

@@ -26,9 +26,9 @@ ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwid
       choice.mode = "pre-copy";
       choice.prediction = predict::PredictPreCopy(mover.profile, mibps, problem.predictor);
       if (!choice.prediction.converges) {
-        choice.note = absl::StrFormat(
-            "does not converge at %.0f Mb/s: dirties %.1f MiB/s, needs %.0f Mb/s", bandwidth_mbps,
-            mover.profile.dirty_mibps, mover.min_converging_mbps);
+        choice.note =
+            absl::StrFormat("does not converge at %.0f Mb/s: dirties %.1f MiB/s, needs %.0f Mb/s",
+                            bandwidth_mbps, mover.profile.dirty_mibps, mover.min_converging_mbps);
       }
       return choice;
     case ModeRequest::kAuto:
@@ -41,9 +41,10 @@ ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwid
   choice.prediction = predict::PredictPostCopy(mover.profile, mibps, problem.predictor);
   choice.note = std::isinf(mover.min_converging_mbps)
                     ? std::string("post-copy: pre-copy cannot converge at any bandwidth")
-                    : absl::StrFormat("post-copy: pre-copy needs %.0f Mb/s to converge, %.0f Mb/s "
-                                      "available",
-                                      mover.min_converging_mbps, bandwidth_mbps);
+                    : absl::StrFormat(
+                          "post-copy: pre-copy needs %.0f Mb/s to converge, %.0f Mb/s "
+                          "available",
+                          mover.min_converging_mbps, bandwidth_mbps);
   return choice;
 }
 

@@ -62,20 +62,22 @@ void CheckCaps(const Problem& p, const Schedule& s, v1::Plan* plan) {
     }
   }
   if (p.deadline_s > 0 && plan->makespan_s() > p.deadline_s + 1e-6) {
-    plan->add_reasons(absl::StrFormat("deadline_s: the plan takes %.1f s, beyond the deadline of "
-                                      "%.1f s",
-                                      plan->makespan_s(), p.deadline_s));
+    plan->add_reasons(
+        absl::StrFormat("deadline_s: the plan takes %.1f s, beyond the deadline of "
+                        "%.1f s",
+                        plan->makespan_s(), p.deadline_s));
   }
-  if (p.max_online_hosts > 0 &&
-      static_cast<int>(plan->peak_online_hosts()) > p.max_online_hosts) {
-    plan->add_reasons(absl::StrFormat("max_online_hosts: %d hosts online at once, above the cap "
-                                      "of %d",
-                                      plan->peak_online_hosts(), p.max_online_hosts));
+  if (p.max_online_hosts > 0 && static_cast<int>(plan->peak_online_hosts()) > p.max_online_hosts) {
+    plan->add_reasons(
+        absl::StrFormat("max_online_hosts: %d hosts online at once, above the cap "
+                        "of %d",
+                        plan->peak_online_hosts(), p.max_online_hosts));
   }
   if (p.power_budget_w > 0 && plan->peak_power_w() > p.power_budget_w + 1e-6) {
-    plan->add_reasons(absl::StrFormat("power_budget_w: the hosts draw %.0f W at peak, above the "
-                                      "budget of %.0f W",
-                                      plan->peak_power_w(), p.power_budget_w));
+    plan->add_reasons(
+        absl::StrFormat("power_budget_w: the hosts draw %.0f W at peak, above the "
+                        "budget of %.0f W",
+                        plan->peak_power_w(), p.power_budget_w));
   }
 }
 

@@ -128,8 +128,8 @@ StatusOr<Problem> BuildProblem(const model::ClusterModel& model,
           absl::StrCat("request.moves[", i, "].to: unknown host '", move.to(), "'"));
     }
     if (p.evacuated[*to]) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "request.moves[", i, "].to: host '", move.to(), "' is being evacuated"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("request.moves[", i, "].to: host '", move.to(), "' is being evacuated"));
     }
     if (!explicitly_moved.insert(*vm).second) {
       return absl::InvalidArgumentError(
@@ -169,9 +169,9 @@ StatusOr<Problem> BuildProblem(const model::ClusterModel& model,
     int online = 0;
     for (const auto& h : hosts) online += h.online ? 1 : 0;
     if (online > p.max_online_hosts) {
-      p.reasons.push_back(absl::StrFormat(
-          "max_online_hosts: %d hosts are online already, above the cap of %d", online,
-          p.max_online_hosts));
+      p.reasons.push_back(
+          absl::StrFormat("max_online_hosts: %d hosts are online already, above the cap of %d",
+                          online, p.max_online_hosts));
     }
   }
   return p;

@@ -22,8 +22,8 @@ struct Mover {
   int src = 0;
   int dst = -1;  // -1 until placed
   bool fixed_destination = false;
-  std::vector<int> resources;    // ClusterModel resource ids along the path
-  double path_mbps = 0;          // the smallest usable capacity along the path
+  std::vector<int> resources;  // ClusterModel resource ids along the path
+  double path_mbps = 0;        // the smallest usable capacity along the path
   predict::MigrationProfile profile;
   double min_converging_mbps = 0;  // +inf when pre-copy cannot converge at any speed
 };
@@ -34,10 +34,10 @@ struct Problem {
   predict::PredictorConfig predictor;  // with the request's downtime
   ModeRequest mode = ModeRequest::kAuto;
   std::vector<Mover> movers;
-  std::vector<bool> evacuated;       // per host
-  std::vector<bool> needs_boot;      // per host: offline now and receiving VMs
-  std::vector<int> evacuation_order; // evacuated hosts, in request order
-  std::vector<double> capacity_mbps; // per resource, usable by migrations
+  std::vector<bool> evacuated;        // per host
+  std::vector<bool> needs_boot;       // per host: offline now and receiving VMs
+  std::vector<int> evacuation_order;  // evacuated hosts, in request order
+  std::vector<double> capacity_mbps;  // per resource, usable by migrations
   bool power_off = true;
   double deadline_s = 0;
   int max_online_hosts = 0;
@@ -49,8 +49,7 @@ struct Problem {
 // Resolves the request against the model (INVALID_ARGUMENT on unknown names), places every VM
 // that moves, and computes paths and capacities. Placement failures become Problem::reasons.
 StatusOr<Problem> BuildProblem(const model::ClusterModel& model,
-                               const v1::EvacuationRequest& request,
-                               const PlannerOptions& options);
+                               const v1::EvacuationRequest& request, const PlannerOptions& options);
 
 // Chooses a destination for every mover whose dst is -1 (see placement.cc). Adds a reason for
 // each VM that fits nowhere. Sets problem->needs_boot.

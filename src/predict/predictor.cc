@@ -70,8 +70,8 @@ Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
   const double dirty_mibps = vm.dirty_mibps + (vm.disk_mib > 0 ? vm.disk_dirty_mibps : 0);
   const double bound_mib = vm.wws_mib + (vm.disk_mib > 0 ? vm.disk_mib : 0);
   const double first_mib = vm.used_mib + disk_left_mib;
-  const double left_mib = IterateUntil(first_mib, dirty_mibps, bound_mib, bandwidth_mibps,
-                                       stop_mib, config.max_rounds, &mem) +
+  const double left_mib = IterateUntil(first_mib, dirty_mibps, bound_mib, bandwidth_mibps, stop_mib,
+                                       config.max_rounds, &mem) +
                           disk_stuck_mib;
   // Phase 4: the stop.
   const double stop_s = left_mib / bandwidth_mibps + config.switchover_ms / 1000.0;

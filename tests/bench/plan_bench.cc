@@ -81,7 +81,11 @@ void BM_PlanEvacuation(benchmark::State& state) {
   state.counters["peak_rss_mib"] = static_cast<double>(usage.ru_maxrss) / 1024.0;
 }
 
-BENCHMARK(BM_PlanEvacuation)->Arg(1000)->Arg(10000)->Arg(30000)->Unit(benchmark::kMillisecond)
+BENCHMARK(BM_PlanEvacuation)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(30000)
+    ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 
 }  // namespace

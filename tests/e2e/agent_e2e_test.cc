@@ -44,9 +44,7 @@ class AgentE2eTest : public ::testing::Test {
   }
 
   // A guest name unique to the test.
-  static std::string Name(const std::string& suffix) {
-    return absl::StrCat("g-", suffix);
-  }
+  static std::string Name(const std::string& suffix) { return absl::StrCat("g-", suffix); }
 
   static v1::StartMigrationRequest To(const std::string& vm, const std::string& host,
                                       const std::string& mode) {
@@ -166,8 +164,8 @@ TEST_F(AgentE2eTest, DescribesHostsMeasuresDirtyRateAndProbes) {
   c3.set_deadline(std::chrono::system_clock::now() + 60s);
   v1::ProbeRequest probe;
   const std::string agent2 = bed->host("h2").agent;
-  probe.set_target(absl::StrCat(bed->host("h2").ip, ":",
-                                std::stoi(agent2.substr(agent2.rfind(':') + 1)) + 1));
+  probe.set_target(
+      absl::StrCat(bed->host("h2").ip, ":", std::stoi(agent2.substr(agent2.rfind(':') + 1)) + 1));
   probe.set_max_seconds(3);
   v1::ProbeResult result;
   grpc::Status probed = bed->agent("h1")->ProbeBandwidth(&c3, probe, &result);
@@ -211,8 +209,7 @@ TEST_F(AgentE2eTest, PostCopyFinishesWherePreCopyCannotConverge) {
   auto all = Watch("h1", started.id());
   ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.back().state(), "aborted");
-  EXPECT_NE(all.back().error().find("did not converge"), std::string::npos)
-      << all.back().error();
+  EXPECT_NE(all.back().error().find("did not converge"), std::string::npos) << all.back().error();
   EXPECT_GE(all.back().iteration(), 2u) << "pre-copy kept iterating";
   EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{"h1"});
   const long before = LastBeat(g);
@@ -240,8 +237,7 @@ TEST_F(AgentE2eTest, SwitchedToPostCopyMidway) {
   request.set_bandwidth_mibps(4);
   v1::MigrationProgress started;
   ASSERT_TRUE(Start("h2", request, &started).ok());
-  auto p = WaitUntil("h2", started.id(),
-                     [](const auto& m) { return m.data_processed_mib() > 4; });
+  auto p = WaitUntil("h2", started.id(), [](const auto& m) { return m.data_processed_mib() > 4; });
   ASSERT_EQ(p.state(), "running");
   grpc::ClientContext context;
   v1::MigrationRef ref;
@@ -322,9 +318,9 @@ TEST_F(AgentE2eTest, RestartedAgentFindsTheRunningMigration) {
   v1::MigrationProgress started;
   ASSERT_TRUE(Start("h2", request, &started).ok());
   WaitUntil("h2", started.id(), [](const auto& m) { return m.data_processed_mib() > 2; });
-  auto killed = e2e::Run(bed->repo() + "/scripts/testbed agent-kill h2", 60);
+  auto killed = RunCommand(bed->repo() + "/scripts/testbed agent-kill h2", 60);
   ASSERT_EQ(killed.exit_code, 0) << killed.output;
-  auto restarted = e2e::Run(bed->repo() + "/scripts/testbed agent-restart h2", 60);
+  auto restarted = RunCommand(bed->repo() + "/scripts/testbed agent-restart h2", 60);
   ASSERT_EQ(restarted.exit_code, 0) << restarted.output;
   bed->Reconnect("h2");
   v1::MigrationProgress found;
@@ -373,11 +369,11 @@ TEST_F(AgentE2eTest, ClearErrorsForUnknownVmsAndDeadHosts) {
 // Last in the suite (gtest runs a suite's tests in the order they are defined).
 TEST_F(AgentE2eTest, ZzDownLeavesNothingBehind) {
   bed->Down();
-  EXPECT_EQ(Run("ip netns list | grep -c cvtb- || true").output, "0\n");
-  EXPECT_EQ(Run("ip -o link show | grep -c cvtb || true").output, "0\n");
-  EXPECT_EQ(Run("pgrep -fc 'convoy-testbe[d]|cvtb-[h]' || true").output, "0\n");
-  EXPECT_EQ(Run("grep -c convoy-testbed /proc/mounts || true").output, "0\n");
-  EXPECT_NE(Run("test -e " + bed->state_dir()).exit_code, 0) << "state dir left behind";
+  EXPECT_EQ(RunCommand("ip netns list | grep -c cvtb- || true").output, "0\n");
+  EXPECT_EQ(RunCommand("ip -o link show | grep -c cvtb || true").output, "0\n");
+  EXPECT_EQ(RunCommand("pgrep -fc 'convoy-testbe[d]|cvtb-[h]' || true").output, "0\n");
+  EXPECT_EQ(RunCommand("grep -c convoy-testbed /proc/mounts || true").output, "0\n");
+  EXPECT_NE(RunCommand("test -e " + bed->state_dir()).exit_code, 0) << "state dir left behind";
 }
 
 }  // namespace

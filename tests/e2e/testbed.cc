@@ -15,16 +15,17 @@
 
 namespace convoy::e2e {
 
-CommandResult Run(const std::string& command, int timeout_s) {
+CommandResult RunCommand(const std::string& command, int timeout_s) {
   CommandResult result;
   const std::string wrapped =
-      absl::StrCat("timeout --kill-after=10 ", timeout_s, " sh -c '", 
+      absl::StrCat("timeout --kill-after=10 ", timeout_s, " sh -c '",
                    std::regex_replace(command, std::regex("'"), "'\\''"), "' 2>&1");
   FILE* pipe = popen(wrapped.c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buffer;
   size_t n;
-  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0) result.output.append(buffer.data(), n);
+  while ((n = fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    result.output.append(buffer.data(), n);
   const int status = pclose(pipe);
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
@@ -32,7 +33,7 @@ CommandResult Run(const std::string& command, int timeout_s) {
 
 std::string Testbed::MissingCapability() {
   if (geteuid() != 0) return "the testbed needs root (network and mount namespaces, libvirtd)";
-  auto probe = Run("ip netns add convoy-e2e-probe && ip netns del convoy-e2e-probe", 20);
+  auto probe = RunCommand("ip netns add convoy-e2e-probe && ip netns del convoy-e2e-probe", 20);
   if (probe.exit_code != 0) return "cannot create network namespaces: " + probe.output;
   return "";
 }
@@ -41,13 +42,13 @@ bool Testbed::Up(int hosts, std::string* error) {
   repo_ = CONVOY_REPO_DIR;
   const char* dir = std::getenv("CONVOY_TESTBED_DIR");
   state_dir_ = dir != nullptr ? dir : "/run/convoy-testbed";
-  Run(absl::StrCat(repo_, "/scripts/testbed down"), 120);
-  auto guest = Run(absl::StrCat(repo_, "/scripts/build-guest"), 900);
+  RunCommand(absl::StrCat(repo_, "/scripts/testbed down"), 120);
+  auto guest = RunCommand(absl::StrCat(repo_, "/scripts/build-guest"), 900);
   if (guest.exit_code != 0) {
     *error = "scripts/build-guest failed:\n" + guest.output;
     return false;
   }
-  auto up = Run(absl::StrCat(repo_, "/scripts/testbed up --hosts ", hosts), 300);
+  auto up = RunCommand(absl::StrCat(repo_, "/scripts/testbed up --hosts ", hosts), 300);
   if (up.exit_code != 0) {
     *error = "scripts/testbed up failed:\n" + up.output;
     return false;
@@ -76,7 +77,7 @@ bool Testbed::Up(int hosts, std::string* error) {
     }
     if (!ok) {
       *error = "agent of " + h.name + " does not answer; its log:\n" +
-               Run("tail -20 " + state_dir_ + "/" + h.name + "/agent.log").output;
+               RunCommand("tail -20 " + state_dir_ + "/" + h.name + "/agent.log").output;
       return false;
     }
   }
@@ -85,7 +86,7 @@ bool Testbed::Up(int hosts, std::string* error) {
 
 void Testbed::Down() {
   stubs_.clear();
-  Run(absl::StrCat(repo_, "/scripts/testbed down"), 180);
+  RunCommand(absl::StrCat(repo_, "/scripts/testbed down"), 180);
 }
 
 const TestbedHost& Testbed::host(const std::string& name) const {
@@ -98,8 +99,8 @@ const TestbedHost& Testbed::host(const std::string& name) const {
 v1::Agent::Stub* Testbed::agent(const std::string& host) { return stubs_[host].get(); }
 
 void Testbed::Reconnect(const std::string& name) {
-  stubs_[name] = v1::Agent::NewStub(
-      grpc::CreateChannel(host(name).agent, grpc::InsecureChannelCredentials()));
+  stubs_[name] =
+      v1::Agent::NewStub(grpc::CreateChannel(host(name).agent, grpc::InsecureChannelCredentials()));
 }
 
 bool Testbed::StartGuest(const std::string& name, const std::string& host, int memory_mib,
@@ -107,14 +108,14 @@ bool Testbed::StartGuest(const std::string& name, const std::string& host, int m
   std::string command = absl::StrCat(repo_, "/scripts/testbed guest ", name, " --host ", host,
                                      " --memory-mib ", memory_mib);
   if (!run.empty()) absl::StrAppend(&command, " --run '", run, "'");
-  auto started = Run(command, 120);
+  auto started = RunCommand(command, 120);
   if (started.exit_code != 0) {
     *error = "scripts/testbed guest failed:\n" + started.output;
     return false;
   }
   if (!WaitHeartbeat(name, 2, 120)) {
     *error = "guest " + name + " never printed its heartbeat; its log:\n" +
-             Run("tail -30 " + state_dir_ + "/guests/" + name + ".log").output;
+             RunCommand("tail -30 " + state_dir_ + "/guests/" + name + ".log").output;
     return false;
   }
   return true;

@@ -19,7 +19,7 @@ struct CommandResult {
 };
 
 // Runs `command` with /bin/sh, at most `timeout_s` seconds.
-CommandResult Run(const std::string& command, int timeout_s = 300);
+CommandResult RunCommand(const std::string& command, int timeout_s = 300);
 
 struct TestbedHost {
   std::string name;

@@ -210,7 +210,8 @@ Status FakeHypervisor::AbortJob(const std::string& vm) {
   }
   ++calls_[vm].aborts;
   it->second.done = true;
-  it->second.result = absl::AbortedError("operation aborted: migration out job: canceled by client");
+  it->second.result =
+      absl::AbortedError("operation aborted: migration out job: canceled by client");
   cv_.notify_all();
   return absl::OkStatus();
 }

@@ -29,7 +29,7 @@ class FakeHypervisor final : public agent::Hypervisor {
   bool WaitForMigrateCall(const std::string& vm, int timeout_ms = 5000);
   void SetProgress(const std::string& vm, uint64_t processed, uint64_t remaining,
                    uint64_t iteration);
-  void Complete(const std::string& vm);              // Migrate returns OK, the VM leaves
+  void Complete(const std::string& vm);  // Migrate returns OK, the VM leaves
   void Fail(const std::string& vm, const std::string& message);
   void FireIteration(const std::string& vm, int iteration);
 

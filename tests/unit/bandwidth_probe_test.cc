@@ -20,8 +20,7 @@ TEST(BandwidthProbeTest, MeasuresABoundedTransfer) {
 TEST(BandwidthProbeTest, TimeBoundStopsTheSender) {
   auto server = ProbeServer::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok());
-  auto figures =
-      RunProbe("127.0.0.1:" + std::to_string((*server)->port()), 1ULL << 40, 0.3);
+  auto figures = RunProbe("127.0.0.1:" + std::to_string((*server)->port()), 1ULL << 40, 0.3);
   ASSERT_TRUE(figures.ok()) << figures.status();
   EXPECT_LT(figures->seconds, 3);
   EXPECT_GT(figures->bytes, 0u);

@@ -61,8 +61,7 @@ class MigrationManagerTest : public ::testing::Test {
       if (last.state() == state) return last;
       std::this_thread::sleep_for(10ms);
     }
-    ADD_FAILURE() << "migration " << id << " never reached " << state << ", is "
-                  << last.state();
+    ADD_FAILURE() << "migration " << id << " never reached " << state << ", is " << last.state();
     return last;
   }
 
@@ -92,12 +91,16 @@ TEST_F(MigrationManagerTest, PreCopyRunsAndCompletes) {
   hv_.SetProgress("vm1", 100 << 20, 156 << 20, 1);
   std::vector<v1::MigrationProgress> seen;
   std::thread watcher([&] {
-    ASSERT_TRUE(manager_->Watch(started->id(), 20, [&](const v1::MigrationProgress& p) {
-      seen.push_back(p);
-      return true;
-    }).ok());
+    ASSERT_TRUE(manager_
+                    ->Watch(started->id(), 20,
+                            [&](const v1::MigrationProgress& p) {
+                              seen.push_back(p);
+                              return true;
+                            })
+                    .ok());
   });
-  for (int i = 0; i < 100 && hv_.CallsFor("vm1").downtime_ms == 0; ++i) std::this_thread::sleep_for(10ms);
+  for (int i = 0; i < 100 && hv_.CallsFor("vm1").downtime_ms == 0; ++i)
+    std::this_thread::sleep_for(10ms);
   EXPECT_DOUBLE_EQ(hv_.CallsFor("vm1").downtime_ms, 100);
   for (int i = 0; i < 200 && manager_->Get(started->id())->data_processed_mib() != 100; ++i) {
     std::this_thread::sleep_for(10ms);

@@ -94,8 +94,9 @@ std::vector<std::string> CheckPlacement(const model::ClusterModel& m,
   std::map<std::string, std::string> explicit_to;
   for (const auto& mv : request.moves()) explicit_to[mv.vm()] = mv.to();
   for (const auto& vm : m.vms()) {
-    const bool must = evacuated.contains(m.hosts()[vm.host].name) ||
-                      (explicit_to.contains(vm.name) && explicit_to[vm.name] != m.hosts()[vm.host].name);
+    const bool must =
+        evacuated.contains(m.hosts()[vm.host].name) ||
+        (explicit_to.contains(vm.name) && explicit_to[vm.name] != m.hosts()[vm.host].name);
     const int n = moves[vm.name];
     if (must && n != 1) out.push_back(absl::StrFormat("%s moves %d times, not once", vm.name, n));
     if (!must && n != 0) out.push_back(vm.name + " moves but did not have to");
@@ -156,7 +157,8 @@ std::vector<std::string> CheckPowerAndCaps(const model::ClusterModel& m,
   for (const auto& mig : plan.migrations()) {
     const int dst = *m.FindHost(mig.to());
     const int src = *m.FindHost(mig.from());
-    if (!m.hosts()[dst].online && (boot[dst] == nullptr || boot[dst]->end_s() > mig.start_s() + kTol)) {
+    if (!m.hosts()[dst].online &&
+        (boot[dst] == nullptr || boot[dst]->end_s() > mig.start_s() + kTol)) {
       out.push_back(mig.vm() + ": starts before its destination " + mig.to() + " is up");
     }
     if (shutdown[src] != nullptr && shutdown[src]->start_s() < mig.end_s() - kTol) {
@@ -170,8 +172,9 @@ std::vector<std::string> CheckPowerAndCaps(const model::ClusterModel& m,
     double watts = 0;
     for (std::size_t h = 0; h < n; ++h) {
       const auto& host = m.hosts()[h];
-      const double util =
-          host.vcpu_capacity > 0 ? std::min(1.0, std::max(before[h], after[h]) / host.vcpu_capacity) : 0;
+      const double util = host.vcpu_capacity > 0
+                              ? std::min(1.0, std::max(before[h], after[h]) / host.vcpu_capacity)
+                              : 0;
       const double steady = host.idle_w + (host.max_w - host.idle_w) * util;
       bool on = host.online;
       double draw = on ? steady : 0;
@@ -191,8 +194,8 @@ std::vector<std::string> CheckPowerAndCaps(const model::ClusterModel& m,
                                     request.max_online_hosts()));
     }
     if (request.power_budget_w() > 0 && watts > request.power_budget_w() + kTol) {
-      out.push_back(absl::StrFormat("t=%.1f: %.0f W, budget %.0f W", t, watts,
-                                    request.power_budget_w()));
+      out.push_back(
+          absl::StrFormat("t=%.1f: %.0f W, budget %.0f W", t, watts, request.power_budget_w()));
     }
   }
   return out;

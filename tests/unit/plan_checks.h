@@ -22,8 +22,7 @@ std::vector<std::string> CheckConvergence(const model::ClusterModel& m,
 // Every VM of an evacuated host (and every explicit move) moves exactly once, to a host that is
 // not evacuated (and in `to` when given), and every host has room for what it holds at the end.
 std::vector<std::string> CheckPlacement(const model::ClusterModel& m,
-                                        const v1::EvacuationRequest& request,
-                                        const v1::Plan& plan);
+                                        const v1::EvacuationRequest& request, const v1::Plan& plan);
 // Boots end before a migration into the host starts; shutdowns start after the host's last
 // migration ends; only offline hosts boot and only evacuated ones shut down; the online-host
 // count and the power draw stay within the request's caps at every instant.

@@ -301,12 +301,12 @@ std::string RandomScenario(uint32_t seed, bool caps) {
     cpus[h] = 4 * uniform(1, 4);
     mem[h] = 8 * uniform(1, 4);
     online[h] = h < 2 || uniform(0, 3) > 0;
-    absl::StrAppend(&y, "  - {name: h", h, ", switch: sw", h < switches ? h : uniform(0, switches - 1),
-                    ", nic_gbps: ", uniform(0, 1) ? 10 : 1, ", cpus: ", cpus[h],
-                    ", memory_gib: ", mem[h], ", boot_s: ", uniform(10, 120),
-                    ", shutdown_s: ", uniform(5, 30), ", online: ", online[h] ? "true" : "false",
-                    ", power: {idle_w: ", uniform(80, 120), ", max_w: ", uniform(150, 250),
-                    ", boot_w: ", uniform(150, 300), "}}\n");
+    absl::StrAppend(
+        &y, "  - {name: h", h, ", switch: sw", h < switches ? h : uniform(0, switches - 1),
+        ", nic_gbps: ", uniform(0, 1) ? 10 : 1, ", cpus: ", cpus[h], ", memory_gib: ", mem[h],
+        ", boot_s: ", uniform(10, 120), ", shutdown_s: ", uniform(5, 30),
+        ", online: ", online[h] ? "true" : "false", ", power: {idle_w: ", uniform(80, 120),
+        ", max_w: ", uniform(150, 250), ", boot_w: ", uniform(150, 300), "}}\n");
   }
   y += "links:\n";
   for (int s = 1; s < switches; ++s) {
@@ -376,8 +376,8 @@ TEST_P(PlannerPropertyTest, EveryStrategyRespectsTheInvariants) {
         for (auto& p : testing::CheckConvergence(*m, s.request(), *plan)) problems.push_back(p);
       }
       EXPECT_TRUE(problems.empty()) << strategy << ":\n"
-                                   << absl::StrJoin(problems, "\n") << "\nreasons:\n"
-                                   << absl::StrJoin(plan->reasons(), "\n");
+                                    << absl::StrJoin(problems, "\n") << "\nreasons:\n"
+                                    << absl::StrJoin(plan->reasons(), "\n");
     }
   }
 }

@@ -21,10 +21,9 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 ::testing::AssertionResult RelNear(double expected, double actual, double rel) {
   const double tol = rel * std::max(std::fabs(expected), std::fabs(actual));
   if (std::fabs(expected - actual) <= tol) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "expected " << expected << ", got " << actual
-                                       << " (relative error "
-                                       << std::fabs(expected - actual) / std::fabs(expected)
-                                       << " > " << rel << ")";
+  return ::testing::AssertionFailure()
+         << "expected " << expected << ", got " << actual << " (relative error "
+         << std::fabs(expected - actual) / std::fabs(expected) << " > " << rel << ")";
 }
 
 PredictorConfig DefaultConfig() {
@@ -290,8 +289,8 @@ TEST(MinConvergingBandwidthTest, InfiniteWhenItCannotConvergeWithinMax) {
 TEST(PredictPreCopyTest, MonotoneInBandwidth) {
   const PredictorConfig config = DefaultConfig();
   const std::vector<MigrationProfile> vms = {
-      Vm(1024, 32, 1024), Vm(1300, 45, 64), Vm(8192, 300, 2048), Vm(1024, 200, 512),
-      Vm(2048, 0, 2048),  Vm(16384, 900, 16384),
+      Vm(1024, 32, 1024), Vm(1300, 45, 64),  Vm(8192, 300, 2048),
+      Vm(1024, 200, 512), Vm(2048, 0, 2048), Vm(16384, 900, 16384),
   };
   for (const MigrationProfile& vm : vms) {
     for (double b = 1.0; b <= 65536.0; b *= 1.25) {
@@ -300,11 +299,9 @@ TEST(PredictPreCopyTest, MonotoneInBandwidth) {
       if (at_b.converges) {
         EXPECT_TRUE(at_2b.converges) << "used " << vm.used_mib << " at " << b;
       }
-      EXPECT_LE(at_2b.total_s, at_b.total_s * (1 + 1e-12))
-          << "used " << vm.used_mib << " at " << b;
+      EXPECT_LE(at_2b.total_s, at_b.total_s * (1 + 1e-12)) << "used " << vm.used_mib << " at " << b;
       const Prediction next = PredictPreCopy(vm, b * 1.25, config);
-      EXPECT_LE(next.total_s, at_b.total_s * (1 + 1e-12))
-          << "used " << vm.used_mib << " at " << b;
+      EXPECT_LE(next.total_s, at_b.total_s * (1 + 1e-12)) << "used " << vm.used_mib << " at " << b;
       if (at_b.converges) {
         EXPECT_TRUE(next.converges) << "used " << vm.used_mib << " at " << b;
       }

@@ -269,16 +269,16 @@ TEST(ParseScenarioTest, JsonParsesToTheSameMessage) {
   StatusOr<v1::Scenario> json = ParseScenario(kMinimalJson);
   ASSERT_TRUE(json.ok()) << json.status();
   const v1::Scenario yaml = MinimalScenario();
-  EXPECT_TRUE(MessageDifferencer::Equals(*json, yaml))
-      << json->DebugString() << "\nvs\n" << yaml.DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(*json, yaml)) << json->DebugString() << "\nvs\n"
+                                                       << yaml.DebugString();
 }
 
 TEST(ParseScenarioTest, BlockAndFlowStylesAreTheSame) {
   StatusOr<v1::Scenario> block = ParseScenario(kMinimalBlockYaml);
   ASSERT_TRUE(block.ok()) << block.status();
   const v1::Scenario flow = MinimalScenario();
-  EXPECT_TRUE(MessageDifferencer::Equals(*block, flow))
-      << block->DebugString() << "\nvs\n" << flow.DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(*block, flow)) << block->DebugString() << "\nvs\n"
+                                                        << flow.DebugString();
 
   // Entirely flow style, on one line.
   StatusOr<v1::Scenario> one_line = ParseScenario(
@@ -403,7 +403,8 @@ TEST(ValidateScenarioTest, DuplicateHostNameMentionsBothPaths) {
 TEST(ValidateScenarioTest, DuplicateAndEmptyVmNames) {
   v1::Scenario s = MinimalScenario();
   s.mutable_vms(1)->set_name("web");
-  EXPECT_THAT(ValidationError(s), HasSubstr("vms[1].name: duplicate VM name 'web' (first at vms[0].name)"));
+  EXPECT_THAT(ValidationError(s),
+              HasSubstr("vms[1].name: duplicate VM name 'web' (first at vms[0].name)"));
   s.mutable_vms(1)->set_name("");
   EXPECT_THAT(ValidationError(s), HasSubstr("vms[1].name: VM name must not be empty"));
 }
@@ -578,8 +579,9 @@ TEST_F(LoadScenarioFileTest, GoodFileLoads) {
 }
 
 TEST_F(LoadScenarioFileTest, InvalidScenarioMessageStartsWithThePath) {
-  const std::string path = WriteTemp("invalid.yaml", MinimalWith("host: a1, vcpus: 2, memory_gib: 2}",
-                                                                 "host: a9, vcpus: 2, memory_gib: 2}"));
+  const std::string path = WriteTemp(
+      "invalid.yaml",
+      MinimalWith("host: a1, vcpus: 2, memory_gib: 2}", "host: a9, vcpus: 2, memory_gib: 2}"));
   StatusOr<v1::Scenario> s = LoadScenarioFile(path);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
@@ -589,7 +591,8 @@ TEST_F(LoadScenarioFileTest, InvalidScenarioMessageStartsWithThePath) {
 }
 
 TEST_F(LoadScenarioFileTest, UnparsableScenarioMessageStartsWithThePath) {
-  const std::string path = WriteTemp("unparsable.yaml", MinimalWith("nic_gbps: 1", "nic_gbps: fast"));
+  const std::string path =
+      WriteTemp("unparsable.yaml", MinimalWith("nic_gbps: 1", "nic_gbps: fast"));
   StatusOr<v1::Scenario> s = LoadScenarioFile(path);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);

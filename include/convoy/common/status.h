@@ -17,9 +17,9 @@ using StatusOr = absl::StatusOr<T>;
 #define CONVOY_STATUS_CONCAT_(a, b) CONVOY_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the current function when `expr` (a Status) is not OK.
-#define CONVOY_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::absl::Status convoy_status_ = (expr);     \
+#define CONVOY_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status convoy_status_ = (expr);          \
     if (!convoy_status_.ok()) return convoy_status_; \
   } while (0)
 

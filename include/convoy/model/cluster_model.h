@@ -19,9 +19,9 @@ namespace convoy::model {
 struct HostInfo {
   std::string name;
   int switch_id = 0;
-  double nic_mbps = 0;         // full duplex: this much each way
-  double vcpu_capacity = 0;    // cpus * cpu_overcommit
-  double memory_mib = 0;       // memory_gib minus reserved_mib
+  double nic_mbps = 0;       // full duplex: this much each way
+  double vcpu_capacity = 0;  // cpus * cpu_overcommit
+  double memory_mib = 0;     // memory_gib minus reserved_mib
   double idle_w = 0, max_w = 0, boot_w = 0;
   double boot_s = 0, shutdown_s = 0;
   bool online = true;

@@ -22,10 +22,10 @@ namespace convoy::predict {
 
 // What the predictor needs to know of a VM. Sizes in MiB, rates in MiB/s.
 struct MigrationProfile {
-  double used_mib = 0;        // memory to send in the first round (non-zero pages)
-  double dirty_mibps = 0;     // unique page dirty rate
-  double wws_mib = 0;         // writable working set; bounds a round's dirty data
-  double disk_mib = 0;        // local disk to copy (0: shared storage)
+  double used_mib = 0;     // memory to send in the first round (non-zero pages)
+  double dirty_mibps = 0;  // unique page dirty rate
+  double wws_mib = 0;      // writable working set; bounds a round's dirty data
+  double disk_mib = 0;     // local disk to copy (0: shared storage)
   double disk_dirty_mibps = 0;
 };
 
@@ -37,11 +37,11 @@ struct PredictorConfig {
 
 struct Prediction {
   bool converges = false;
-  double total_s = 0;       // from start to the VM running on the destination, all sent
-  double downtime_ms = 0;   // how long the VM is paused
-  double sent_mib = 0;      // all data sent
-  uint32_t rounds = 0;      // pre-copy memory rounds including the final stop (1 for post-copy)
-  double storage_s = 0;     // time spent on the disk before memory starts (0 without disk)
+  double total_s = 0;      // from start to the VM running on the destination, all sent
+  double downtime_ms = 0;  // how long the VM is paused
+  double sent_mib = 0;     // all data sent
+  uint32_t rounds = 0;     // pre-copy memory rounds including the final stop (1 for post-copy)
+  double storage_s = 0;    // time spent on the disk before memory starts (0 without disk)
 };
 
 // All functions take bandwidth_mibps > 0; a non-positive bandwidth gives converges = false and
