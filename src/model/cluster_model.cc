@@ -68,6 +68,8 @@ StatusOr<ClusterModel> ClusterModel::Build(const v1::Scenario& s) {
     info.net_in_mbps = v.net_in_mbps();
     info.disk_mib = v.disk_gib() * kMibPerGib;
     info.disk_dirty_mibps = v.disk_dirty_mibps();
+    info.disk_wws_mib =
+        v.has_disk_wws_mib() ? std::min(v.disk_wws_mib(), info.disk_mib) : info.disk_mib;
     auto app = app_index.find(v.app());
     info.app = app == app_index.end() ? -1 : app->second;
     m.vm_index_.emplace(info.name, i);

@@ -109,6 +109,7 @@ void ValidateVms(const v1::Scenario& s, const std::unordered_map<std::string, st
     p->NonNegative(v.net_in_mbps(), path + ".net_in_mbps");
     p->NonNegative(v.disk_gib(), path + ".disk_gib");
     p->NonNegative(v.disk_dirty_mibps(), path + ".disk_dirty_mibps");
+    if (v.has_disk_wws_mib()) p->NonNegative(v.disk_wws_mib(), path + ".disk_wws_mib");
   }
 }
 
@@ -192,7 +193,8 @@ bool IsKnownMode(std::string_view mode) {
 }
 
 bool IsKnownStrategy(std::string_view strategy) {
-  return strategy == "convoy" || strategy == "sequential" || strategy == "parallel";
+  return strategy == "convoy" || strategy == "sequential" || strategy == "parallel" ||
+         strategy == "comma-exact" || strategy == "comma-heuristic" || strategy == "solive";
 }
 
 StatusOr<v1::Scenario> ParseScenario(std::string_view text) {

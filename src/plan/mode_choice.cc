@@ -7,24 +7,37 @@
 
 namespace convoy::plan {
 
+namespace {
+
+double PostCopyTransfer(const predict::Prediction& p, const predict::PredictorConfig& config) {
+  return p.storage_s + config.switchover_ms / 1000.0;
+}
+
+}  // namespace
+
 ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwidth_mbps) {
   const double mibps = MbpsToMibps(bandwidth_mbps);
+  const auto& config = problem.predictor;
   ModeChoice choice;
+  const predict::Prediction post = predict::PredictPostCopy(mover.profile, mibps, config);
   switch (problem.mode) {
     case ModeRequest::kPostCopy:
       choice.mode = "post-copy";
-      choice.prediction = predict::PredictPostCopy(mover.profile, mibps, problem.predictor);
+      choice.prediction = post;
+      choice.execution_transfer_s = PostCopyTransfer(post, config);
       return choice;
     case ModeRequest::kEnlightened:
       // Until the guest module reports priorities (issue 8), enlightened is planned as the
       // post-copy it is built on.
       choice.mode = "enlightened";
-      choice.prediction = predict::PredictPostCopy(mover.profile, mibps, problem.predictor);
+      choice.prediction = post;
+      choice.execution_transfer_s = PostCopyTransfer(post, config);
       choice.note = "planned as post-copy: no page priorities known for this VM";
       return choice;
     case ModeRequest::kPreCopy:
       choice.mode = "pre-copy";
-      choice.prediction = predict::PredictPreCopy(mover.profile, mibps, problem.predictor);
+      choice.prediction = predict::PredictPreCopy(mover.profile, mibps, config);
+      choice.execution_transfer_s = choice.prediction.total_s;
       if (!choice.prediction.converges) {
         choice.note =
             absl::StrFormat("does not converge at %.0f Mb/s: dirties %.1f MiB/s, needs %.0f Mb/s",
@@ -34,17 +47,34 @@ ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwid
     case ModeRequest::kAuto:
       break;
   }
-  choice.mode = "pre-copy";
-  choice.prediction = predict::PredictPreCopy(mover.profile, mibps, problem.predictor);
-  if (choice.prediction.converges) return choice;
+  const predict::Prediction pre = predict::PredictPreCopy(mover.profile, mibps, config);
+  const double allowed = 1 + (100 - problem.urgency_pct) / 25;
+  if (pre.converges && pre.total_s <= post.total_s * allowed) {
+    choice.mode = "pre-copy";
+    choice.prediction = pre;
+    choice.execution_transfer_s = pre.total_s;
+    choice.note = absl::StrFormat(
+        "pre-copy: converges in %d rounds, %.1f s against post-copy's %.1f s (allowed %.1fx at "
+        "urgency %.0f%%), pause %.0f ms",
+        pre.rounds, pre.total_s, post.total_s, allowed, problem.urgency_pct, pre.downtime_ms);
+    return choice;
+  }
   choice.mode = "post-copy";
-  choice.prediction = predict::PredictPostCopy(mover.profile, mibps, problem.predictor);
-  choice.note = std::isinf(mover.min_converging_mbps)
-                    ? std::string("post-copy: pre-copy cannot converge at any bandwidth")
-                    : absl::StrFormat(
-                          "post-copy: pre-copy needs %.0f Mb/s to converge, %.0f Mb/s "
-                          "available",
-                          mover.min_converging_mbps, bandwidth_mbps);
+  choice.prediction = post;
+  choice.execution_transfer_s = PostCopyTransfer(post, config);
+  if (!pre.converges) {
+    choice.note = std::isinf(mover.min_converging_mbps)
+                      ? std::string("post-copy: pre-copy cannot converge at any bandwidth")
+                      : absl::StrFormat(
+                            "post-copy: pre-copy needs %.0f Mb/s to converge, %.0f "
+                            "Mb/s available",
+                            mover.min_converging_mbps, bandwidth_mbps);
+  } else {
+    choice.note = absl::StrFormat(
+        "post-copy: pre-copy would take %.1f s, more than %.1fx post-copy's %.1f s at urgency "
+        "%.0f%%; execution moves in %.2f s",
+        pre.total_s, allowed, post.total_s, problem.urgency_pct, choice.execution_transfer_s);
+  }
   return choice;
 }
 

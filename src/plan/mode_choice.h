@@ -1,5 +1,9 @@
 // How a migration is carried out at a given bandwidth: the request's mode, or for `auto`
-// pre-copy when it converges and post-copy when it does not. Internal to src/plan.
+// pre-copy unless it does not converge or takes too long against post-copy, where "too long"
+// shrinks as the request's urgency grows: pre-copy is kept while its total time is at most
+// (1 + (100 - urgency_pct) / 25) times post-copy's (2x at the default urgency of 75; at 100,
+// post-copy as soon as it is faster). Enlightened post-copy is chosen only when asked for, until
+// guests report page priorities. Internal to src/plan.
 #pragma once
 
 #include <string>
@@ -12,7 +16,8 @@ namespace convoy::plan {
 struct ModeChoice {
   std::string mode;  // pre-copy | post-copy | enlightened
   predict::Prediction prediction;
-  std::string note;  // why, when the mode is not the one asked for or the VM will not converge
+  double execution_transfer_s = 0;  // until the VM runs on the destination
+  std::string note;  // why this mode (always, in auto mode), or why it will not converge
 };
 
 ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwidth_mbps);

@@ -85,6 +85,7 @@ Schedule ScheduleParallel(const Problem& p) {
     sm.bandwidth_mbps = share[f];
     sm.prediction = choice.prediction;
     sm.note = choice.note;
+    sm.execution_transfer_s = choice.execution_transfer_s;
     last_out_s[mv.src] = std::max(last_out_s[mv.src], sm.end_s);
     s.migrations.push_back(std::move(sm));
   }

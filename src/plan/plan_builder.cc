@@ -107,7 +107,10 @@ v1::Plan BuildPlan(const Problem& p, const Schedule& s) {
     out->set_sent_mib(sm->prediction.sent_mib);
     out->set_rounds(sm->prediction.rounds);
     out->set_note(sm->note);
+    out->set_execution_transfer_s(sm->execution_transfer_s);
+    out->set_coordinated_app(sm->coordinated_app);
   }
+  for (const auto& note : s.notes) plan.add_notes(note);
   std::vector<ScheduledPower> power = s.power;
   std::stable_sort(power.begin(), power.end(),
                    [](const auto& a, const auto& b) { return a.start_s < b.start_s; });

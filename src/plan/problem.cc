@@ -82,6 +82,7 @@ StatusOr<Problem> BuildProblem(const model::ClusterModel& model,
   p.deadline_s = request.deadline_s();
   p.max_online_hosts = static_cast<int>(request.max_online_hosts());
   p.power_budget_w = request.power_budget_w();
+  p.urgency_pct = request.urgency_pct() > 0 ? request.urgency_pct() : 75;
 
   const auto& hosts = model.hosts();
   p.evacuated.assign(hosts.size(), false);
@@ -159,7 +160,8 @@ StatusOr<Problem> BuildProblem(const model::ClusterModel& model,
   }
   for (auto& mover : p.movers) {
     const auto& vm = model.vms()[mover.vm];
-    mover.profile = {vm.used_mib, vm.dirty_mibps, vm.wws_mib, vm.disk_mib, vm.disk_dirty_mibps};
+    mover.profile = {vm.used_mib, vm.dirty_mibps,      vm.wws_mib,
+                     vm.disk_mib, vm.disk_dirty_mibps, vm.disk_wws_mib};
   }
 
   PlaceMovers(&p, candidates);

@@ -42,6 +42,7 @@ struct Problem {
   double deadline_s = 0;
   int max_online_hosts = 0;
   double power_budget_w = 0;
+  double urgency_pct = 75;
   // Reasons the request cannot be satisfied, found before scheduling (no room, no path, ...).
   std::vector<std::string> reasons;
 };

@@ -44,6 +44,7 @@ Schedule ScheduleSequential(const Problem& p) {
       sm.bandwidth_mbps = mv.path_mbps;
       sm.prediction = choice.prediction;
       sm.note = choice.note;
+      sm.execution_transfer_s = choice.execution_transfer_s;
       t = sm.end_s;
       s.migrations.push_back(std::move(sm));
     }

@@ -43,6 +43,10 @@ double IterateUntil(double first_mib, double dirty_mibps, double bound_mib, doub
   }
 }
 
+double DiskBound(const MigrationProfile& vm) {
+  return vm.disk_wws_mib > 0 ? std::min(vm.disk_wws_mib, vm.disk_mib) : vm.disk_mib;
+}
+
 }  // namespace
 
 Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
@@ -58,8 +62,8 @@ Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
     // Phase 1 and 2: the disk once, then its dirty blocks until they are few enough to go along
     // with memory.
     Rounds disk;
-    disk_left_mib = IterateUntil(vm.disk_mib, vm.disk_dirty_mibps, vm.disk_mib, bandwidth_mibps,
-                                 stop_mib, config.max_rounds, &disk);
+    disk_left_mib = IterateUntil(vm.disk_mib, vm.disk_dirty_mibps, DiskBound(vm),
+                                 bandwidth_mibps, stop_mib, config.max_rounds, &disk);
     if (!disk.converged) std::swap(disk_left_mib, disk_stuck_mib);
     p.storage_s = disk.elapsed_s;
     r.elapsed_s = disk.elapsed_s;
@@ -68,7 +72,7 @@ Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
   // Phase 3: memory, with the disk still being written.
   Rounds mem;
   const double dirty_mibps = vm.dirty_mibps + (vm.disk_mib > 0 ? vm.disk_dirty_mibps : 0);
-  const double bound_mib = vm.wws_mib + (vm.disk_mib > 0 ? vm.disk_mib : 0);
+  const double bound_mib = vm.wws_mib + (vm.disk_mib > 0 ? DiskBound(vm) : 0);
   const double first_mib = vm.used_mib + disk_left_mib;
   const double left_mib = IterateUntil(first_mib, dirty_mibps, bound_mib, bandwidth_mibps, stop_mib,
                                        config.max_rounds, &mem) +
@@ -93,7 +97,7 @@ Prediction PredictPostCopy(const MigrationProfile& vm, double bandwidth_mibps,
   if (vm.disk_mib > 0) {
     Rounds disk;
     const double left_mib =
-        IterateUntil(vm.disk_mib, vm.disk_dirty_mibps, vm.disk_mib, bandwidth_mibps,
+        IterateUntil(vm.disk_mib, vm.disk_dirty_mibps, DiskBound(vm), bandwidth_mibps,
                      bandwidth_mibps * config.downtime_ms / 1000.0, config.max_rounds, &disk);
     p.storage_s = disk.elapsed_s + left_mib / bandwidth_mibps;
     p.sent_mib = disk.sent_mib + left_mib;

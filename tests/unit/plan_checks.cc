@@ -58,10 +58,11 @@ std::vector<std::string> CheckConvergence(const model::ClusterModel& m,
   predict::PredictorConfig config;
   config.downtime_ms = request.downtime_ms() > 0 ? request.downtime_ms() : 300;
   for (const auto& mig : plan.migrations()) {
-    if (mig.mode() != "pre-copy") continue;
+    // Migrations coordinated with their app follow COMMA's model (comma_test checks it).
+    if (mig.mode() != "pre-copy" || !mig.coordinated_app().empty()) continue;
     const auto& vm = m.vms()[*m.FindVm(mig.vm())];
-    predict::MigrationProfile profile{vm.used_mib, vm.dirty_mibps, vm.wws_mib, vm.disk_mib,
-                                      vm.disk_dirty_mibps};
+    predict::MigrationProfile profile{vm.used_mib, vm.dirty_mibps,      vm.wws_mib,
+                                      vm.disk_mib, vm.disk_dirty_mibps, vm.disk_wws_mib};
     auto p = predict::PredictPreCopy(profile, MbpsToMibps(mig.bandwidth_mbps()), config);
     if (!p.converges) {
       out.push_back(absl::StrFormat("%s: pre-copy at %.1f Mb/s does not converge", mig.vm(),

@@ -15,7 +15,7 @@ namespace convoy::testing {
 // No NIC direction or aggregate member carries more than its nominal speed at any instant.
 std::vector<std::string> CheckBandwidth(const model::ClusterModel& m, const v1::Plan& plan);
 // Every pre-copy converges at its planned bandwidth with the request's downtime, and its
-// duration is the predictor's.
+// duration is the predictor's (except migrations coordinated with their app by COMMA).
 std::vector<std::string> CheckConvergence(const model::ClusterModel& m,
                                           const v1::EvacuationRequest& request,
                                           const v1::Plan& plan);

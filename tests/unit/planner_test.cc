@@ -270,21 +270,79 @@ TEST(PlannerTest, UnknownNamesInTheRequestAreErrors) {
   EXPECT_EQ(MakePlan(*m, bad_strategy).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(PlannerTest, CommunicationImpactIsEquationOneOfCommma) {
+constexpr char kShop[] = R"(
+hosts:
+  - {name: s, switch: A, nic_gbps: 1, cpus: 8, memory_gib: 16}
+  - {name: d, switch: A, nic_gbps: 1, cpus: 8, memory_gib: 16}
+vms:
+  - {name: web, host: s, vcpus: 2, memory_gib: 2, used_mib: 1000, dirty_mibps: 5, app: shop}
+  - {name: db, host: s, vcpus: 2, memory_gib: 2, used_mib: 500, dirty_mibps: 2, app: shop}
+apps:
+  - {name: shop, traffic: [{a: web, b: db, kbps: 800}]}
+request: {evacuate: [s], power_off: false}
+)";
+
+// impact_mb must be eq. 1 recomputed from the plan's own finish times, whatever the strategy.
+double Equation1(const v1::Plan& plan, double kbps) {
+  return kbps * std::abs(Find(plan, "web").end_s() - Find(plan, "db").end_s()) / 8 / 1000;
+}
+
+TEST(PlannerTest, CommunicationImpactIsEquationOneOfComma) {
+  Planned solo = PlanYaml(kShop, "solive");  // no coordination: one after the other
+  EXPECT_GT(solo.plan.impact_mb(), 0);
+  EXPECT_NEAR(solo.plan.impact_mb(), Equation1(solo.plan, 800), 1e-9);
+  for (const char* strategy : {"convoy", "comma-exact", "comma-heuristic"}) {
+    Planned p = PlanYaml(kShop, strategy);
+    EXPECT_NEAR(p.plan.impact_mb(), Equation1(p.plan, 800), 1e-9) << strategy;
+    // Both fit in one COMMA group (7 MiB/s of dirt on 112 MiB/s): they finish together.
+    EXPECT_NEAR(p.plan.impact_mb(), 0, 1e-9) << strategy;
+    EXPECT_EQ(Find(p.plan, "web").coordinated_app(), "shop") << strategy;
+    EXPECT_LT(p.plan.impact_mb(), solo.plan.impact_mb()) << strategy;
+  }
+}
+
+TEST(PlannerTest, SoliveOrderEmptiesOutgoingHeavyVmsFirstAndSaysSo) {
   Planned p = PlanYaml(R"(
 hosts:
   - {name: s, switch: A, nic_gbps: 1, cpus: 8, memory_gib: 16}
   - {name: d, switch: A, nic_gbps: 1, cpus: 8, memory_gib: 16}
 vms:
-  - {name: web, host: s, vcpus: 2, memory_gib: 2, used_mib: 1000, app: shop}
-  - {name: db, host: s, vcpus: 2, memory_gib: 2, used_mib: 500, app: shop}
-apps:
-  - {name: shop, traffic: [{a: web, b: db, kbps: 800}]}
-request: {evacuate: [s], power_off: false}
-)");
-  const double gap_s = std::abs(Find(p.plan, "web").end_s() - Find(p.plan, "db").end_s());
-  EXPECT_GT(gap_s, 0);
-  EXPECT_NEAR(p.plan.impact_mb(), 800 * gap_s / 8 / 1000, 1e-9);
+  - {name: ni, host: s, vcpus: 1, memory_gib: 2, used_mib: 1000, net_in_mbps: 140}
+  - {name: m, host: s, vcpus: 1, memory_gib: 2, used_mib: 1500, dirty_mibps: 20}
+  - {name: no, host: s, vcpus: 1, memory_gib: 2, used_mib: 1000, net_out_mbps: 600}
+request: {evacuate: [s], mode: post-copy, power_off: false}
+)",
+                       "solive");
+  EXPECT_LT(Find(p.plan, "no").start_s(), Find(p.plan, "m").start_s());
+  EXPECT_LT(Find(p.plan, "m").start_s(), Find(p.plan, "ni").start_s());
+  ASSERT_GE(p.plan.notes_size(), 1);
+  EXPECT_NE(p.plan.notes(0).find("SOLive"), std::string::npos) << p.plan.notes(0);
+}
+
+TEST(PlannerTest, UrgencyTurnsSlowPreCopiesIntoPostCopies) {
+  constexpr char kBusy[] = R"(
+hosts:
+  - {name: s, switch: A, nic_gbps: 1, cpus: 8, memory_gib: 16}
+  - {name: d, switch: A, nic_gbps: 1, cpus: 8, memory_gib: 16}
+vms:
+  - {name: busy, host: s, vcpus: 2, memory_gib: 4, used_mib: 2000, dirty_mibps: 80, wws_mib: 1500}
+request: {evacuate: [s], power_off: false, urgency_pct: URGENCY}
+)";
+  auto with = [&](const std::string& urgency) {
+    std::string yaml = kBusy;
+    yaml.replace(yaml.find("URGENCY"), 7, urgency);
+    return PlanYaml(yaml);
+  };
+  // 80 MiB/s of dirt on 112 MiB/s: pre-copy converges but slowly (about 2.6x post-copy).
+  Planned calm = with("10");
+  EXPECT_EQ(Find(calm.plan, "busy").mode(), "pre-copy") << Find(calm.plan, "busy").note();
+  EXPECT_DOUBLE_EQ(Find(calm.plan, "busy").execution_transfer_s(),
+                   Find(calm.plan, "busy").end_s() - Find(calm.plan, "busy").start_s());
+  Planned urgent = with("95");
+  const auto& m = Find(urgent.plan, "busy");
+  EXPECT_EQ(m.mode(), "post-copy") << m.note();
+  EXPECT_NE(m.note().find("urgency"), std::string::npos) << m.note();
+  EXPECT_LT(m.execution_transfer_s(), 1.0);  // execution moves at once
 }
 
 // ---- Property tests over seeded random clusters -------------------------------------------

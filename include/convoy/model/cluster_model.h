@@ -39,6 +39,7 @@ struct VmInfo {
   double net_out_mbps = 0, net_in_mbps = 0;
   double disk_mib = 0;
   double disk_dirty_mibps = 0;
+  double disk_wws_mib = 0;  // defaults to all of the disk
   int app = -1;  // index into apps(), -1 when the VM belongs to no app
 };
 

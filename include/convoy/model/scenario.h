@@ -28,6 +28,7 @@ Status ValidateScenario(const v1::Scenario& scenario);
 bool IsKnownMode(std::string_view mode);
 bool IsKnownStrategy(std::string_view strategy);
 inline constexpr const char* kModes = "auto, pre-copy, post-copy, enlightened";
-inline constexpr const char* kStrategies = "convoy, sequential, parallel";
+inline constexpr const char* kStrategies =
+    "convoy, sequential, parallel, comma-exact, comma-heuristic, solive";
 
 }  // namespace convoy::model

@@ -27,6 +27,7 @@ struct MigrationProfile {
   double wws_mib = 0;      // writable working set; bounds a round's dirty data
   double disk_mib = 0;     // local disk to copy (0: shared storage)
   double disk_dirty_mibps = 0;
+  double disk_wws_mib = 0;    // bounds a disk round's dirty data; 0: all of the disk
 };
 
 struct PredictorConfig {
