@@ -5,7 +5,7 @@
 
 #include <cstdlib>
 #include <cstring>
-#include <regex>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 
@@ -68,22 +68,44 @@ std::string StateName(int state) {
   }
 }
 
+// The value of attribute `name` in the first `<tag ...>` of `xml` (either quote), or "".
+std::string Attribute(std::string_view xml, const std::string& tag, const std::string& name) {
+  const auto open = xml.find("<" + tag + " ");
+  if (open == std::string_view::npos) return "";
+  const auto close = xml.find('>', open);
+  const std::string_view element = xml.substr(open, close - open);
+  const auto at = element.find(" " + name + "=");
+  if (at == std::string_view::npos) return "";
+  const auto quote = at + name.size() + 2;
+  if (quote >= element.size()) return "";
+  const auto end = element.find(element[quote], quote + 1);
+  if (end == std::string_view::npos) return "";
+  return std::string(element.substr(quote + 1, end - quote - 1));
+}
+
 // Interfaces of a domain from its live XML: target dev and MAC of each <interface>.
-std::vector<TapCounters> Taps(const std::string& xml) {
+std::vector<TapCounters> Taps(std::string_view xml) {
   std::vector<TapCounters> taps;
-  static const std::regex iface(R"(<interface[\s\S]*?</interface>)");
-  static const std::regex mac(R"(<mac address=['"]([^'"]+)['"])");
-  static const std::regex dev(R"(<target dev=['"]([^'"]+)['"])");
-  for (auto it = std::sregex_iterator(xml.begin(), xml.end(), iface); it != std::sregex_iterator();
-       ++it) {
-    const std::string block = it->str();
-    std::smatch m;
+  for (auto at = xml.find("<interface "); at != std::string_view::npos;
+       at = xml.find("<interface ", at + 1)) {
+    const auto end = xml.find("</interface>", at);
+    const std::string_view block = xml.substr(at, end == std::string_view::npos ? end : end - at);
     TapCounters tap;
-    if (std::regex_search(block, m, dev)) tap.dev = m[1];
-    if (std::regex_search(block, m, mac)) tap.mac = m[1];
+    tap.dev = Attribute(block, "target", "dev");
+    tap.mac = Attribute(block, "mac", "address");
     if (!tap.dev.empty()) taps.push_back(tap);
   }
   return taps;
+}
+
+// The text of the first <uuid> inside <host> of a capabilities document.
+std::string HostUuid(std::string_view caps) {
+  const auto host = caps.find("<host>");
+  if (host == std::string_view::npos) return "";
+  const auto open = caps.find("<uuid>", host);
+  const auto close = caps.find("</uuid>", open);
+  if (open == std::string_view::npos || close == std::string_view::npos) return "";
+  return std::string(caps.substr(open + 6, close - open - 6));
 }
 
 uint64_t ULLongParam(virTypedParameterPtr params, int n, const char* name) {
@@ -182,11 +204,8 @@ StatusOr<HostFacts> LibvirtHypervisor::DescribeHost() {
     std::free(hostname);
   }
   if (char* caps = virConnectGetCapabilities(conn)) {
-    std::smatch m;
-    const std::string xml = caps;
+    facts.host_uuid = HostUuid(caps);
     std::free(caps);
-    static const std::regex uuid(R"(<host>\s*<uuid>([^<]+)</uuid>)");
-    if (std::regex_search(xml, m, uuid)) facts.host_uuid = m[1];
   }
   return facts;
 }

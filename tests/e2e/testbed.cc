@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -17,9 +16,10 @@ namespace convoy::e2e {
 
 CommandResult RunCommand(const std::string& command, int timeout_s) {
   CommandResult result;
+  std::string quoted;  // the command inside single quotes, its own quotes escaped
+  for (char c : command) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   const std::string wrapped =
-      absl::StrCat("timeout --kill-after=10 ", timeout_s, " sh -c '",
-                   std::regex_replace(command, std::regex("'"), "'\\''"), "' 2>&1");
+      absl::StrCat("timeout --kill-after=10 ", timeout_s, " sh -c '", quoted, "' 2>&1");
   FILE* pipe = popen(wrapped.c_str(), "r");
   if (pipe == nullptr) return result;
   std::array<char, 4096> buffer;
@@ -124,11 +124,15 @@ bool Testbed::StartGuest(const std::string& name, const std::string& host, int m
 std::vector<long> Testbed::Heartbeats(const std::string& guest) const {
   std::vector<long> beats;
   std::ifstream log(state_dir_ + "/guests/" + guest + ".log");
-  const std::regex line("convoy-alive " + guest + " ([0-9]+)");
+  const std::string marker = "convoy-alive " + guest + " ";
   std::string text;
   while (std::getline(log, text)) {
-    std::smatch m;
-    if (std::regex_search(text, m, line)) beats.push_back(std::stol(m[1]));
+    const auto at = text.find(marker);
+    if (at == std::string::npos) continue;
+    const char* digits = text.c_str() + at + marker.size();
+    char* end = nullptr;
+    const long n = std::strtol(digits, &end, 10);
+    if (end != digits) beats.push_back(n);
   }
   return beats;
 }
