@@ -1,9 +1,12 @@
 #include "src/plan/comma.h"
 
 #include <algorithm>
+#include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "convoy/common/units.h"
@@ -12,16 +15,24 @@ namespace convoy::plan::comma {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr int kDenseMax = 32;        // apps this small also keep the traffic as a flat matrix
+constexpr int kLocalSearchMax = 24;  // apps this small get the insertion local search
+constexpr double kMbPerKbpsSecond = 1 / 8.0 / 1000.0;
 
 // What stage 2 needs of each VM, derived once.
 struct Model {
   int n = 0;
   double bandwidth = 0;
+  double headroom = 1;  // eq. 3 with headroom (CommaApp::headroom)
   double stage1_s = 0;
   std::vector<double> work_mib;  // W_i
   std::vector<double> dirty;     // effective max dirty rate (0 for post-copy VMs)
+  std::vector<double> key;       // W_i / d_i (+inf when d_i = 0): the initial start order
   std::vector<bool> postcopy;
   const CommaApp* app = nullptr;
+
+  // Eq. 3: members whose (effective) max dirty rates sum to `dirty_sum` may form a group.
+  bool Fits(double dirty_sum) const { return headroom * dirty_sum < bandwidth; }
 };
 
 Model Derive(const CommaApp& app) {
@@ -29,24 +40,65 @@ Model Derive(const CommaApp& app) {
   m.app = &app;
   m.n = static_cast<int>(app.vms.size());
   m.bandwidth = app.bandwidth_mibps;
+  m.headroom = app.headroom > 0 ? app.headroom : 1;
   double bulk = 0;
   for (const auto& vm : app.vms) bulk += vm.bulk_mib;
   m.stage1_s = m.bandwidth > 0 ? bulk / m.bandwidth : kInf;
   for (const auto& vm : app.vms) {
-    const bool post = vm.max_dirty_mibps >= m.bandwidth;
+    const bool post = !m.Fits(vm.max_dirty_mibps);
     m.postcopy.push_back(post);
     m.dirty.push_back(post ? 0 : vm.max_dirty_mibps);
     m.work_mib.push_back(std::min(vm.max_dirty_mibps * m.stage1_s, vm.dirty_set_bound_mib) +
                          vm.memory_mib);
+    m.key.push_back(m.dirty.back() > 0 ? m.work_mib.back() / m.dirty.back() : kInf);
   }
   return m;
 }
 
+// The traffic matrix in the forms the searches need: its rows, a flat copy (small apps, for sums
+// over bit sets) and each VM's total.
+struct Traffic {
+  int n = 0;
+  const std::vector<std::vector<double>>* rows = nullptr;  // the app's traffic_kbps
+  std::vector<double> dense;                               // n * n when n <= kDenseMax
+  std::vector<double> degree;                              // traffic between v and all the others
+
+  const double* Row(int v) const { return (*rows)[v].data(); }
+
+  // Traffic between v and the VMs in `set` (dense form only).
+  double ToSet(int v, uint32_t set) const {
+    const double* row = &dense[static_cast<std::size_t>(v) * static_cast<std::size_t>(n)];
+    double sum = 0;
+    for (uint32_t b = set; b != 0; b &= b - 1) sum += row[std::countr_zero(b)];
+    return sum;
+  }
+};
+
+Traffic MakeTraffic(const CommaApp& app, int n) {
+  Traffic t;
+  t.n = n;
+  t.rows = &app.traffic_kbps;
+  t.degree.assign(n, 0);
+  if (n <= kDenseMax) t.dense.assign(static_cast<std::size_t>(n) * static_cast<std::size_t>(n), 0);
+  for (int i = 0; i < n; ++i) {
+    const double* row = t.Row(i);
+    double degree = 0;
+    for (int j = 0; j < n; ++j) degree += row[j];
+    t.degree[i] = degree - row[i];
+    if (!t.dense.empty()) {
+      std::copy(row, row + n, t.dense.begin() + static_cast<std::ptrdiff_t>(i) * n);
+      t.dense[static_cast<std::size_t>(i * n + i)] = 0;
+    }
+  }
+  return t;
+}
+
 // Duration of a group run in start order `order` (section 3.4), or +inf when eq. 3 fails.
-double GroupDuration(const Model& m, const std::vector<int>& order) {
+double GroupDuration(const Model& m, const int* order, int k) {
   double prefix_dirty = 0;
   double duration = 0;
-  for (int vm : order) {
+  for (int i = 0; i < k; ++i) {
+    const int vm = order[i];
     prefix_dirty += m.dirty[vm];
     const double net = m.bandwidth - prefix_dirty;
     if (net <= 0) return kInf;
@@ -55,47 +107,52 @@ double GroupDuration(const Model& m, const std::vector<int>& order) {
   return duration;
 }
 
-// A start order of (near) least duration. Exchanging neighbours a, b (with capacity C left
-// before them) helps when W_b d_a (C - d_a) < W_a d_b (C - d_b), so the order starts from
-// descending W/d and then exchanges neighbours while that shortens the group.
-std::vector<int> BestOrder(const Model& m, std::vector<int> members, double* duration) {
-  auto key = [&](int vm) { return m.dirty[vm] > 0 ? m.work_mib[vm] / m.dirty[vm] : kInf; };
-  std::sort(members.begin(), members.end(),
-            [&](int a, int b) { return key(a) > key(b) || (key(a) == key(b) && a < b); });
-  double best_d = GroupDuration(m, members);
+// The initial start order: descending W/d, ties by VM.
+bool StartsBefore(const Model& m, int a, int b) {
+  return m.key[a] > m.key[b] || (m.key[a] == m.key[b] && a < b);
+}
+
+// Exchanging neighbours a, b (with capacity C left before them) only changes their own two
+// terms: W_a / (C - d_a) + W_b / (C - d_a - d_b) against W_b / (C - d_b) + W_a / (C - d_a - d_b).
+// Exchanges neighbours while one shortens the group; returns the duration.
+double ImproveOrder(const Model& m, int* order, int k) {
   for (bool improved = true; improved;) {
     improved = false;
-    for (std::size_t i = 0; i + 1 < members.size(); ++i) {
-      std::swap(members[i], members[i + 1]);
-      const double d = GroupDuration(m, members);
-      if (d < best_d - 1e-12) {
-        best_d = d;
-        improved = true;
-      } else {
-        std::swap(members[i], members[i + 1]);
+    double capacity = m.bandwidth;  // left before position i
+    for (int i = 0; i + 1 < k; ++i) {
+      const int a = order[i];
+      const int b = order[i + 1];
+      const double after = capacity - m.dirty[a] - m.dirty[b];
+      if (after > 0) {
+        const double now = m.work_mib[a] / (capacity - m.dirty[a]) + m.work_mib[b] / after;
+        const double swapped = m.work_mib[b] / (capacity - m.dirty[b]) + m.work_mib[a] / after;
+        if (swapped < now - 1e-12) {
+          order[i] = b;
+          order[i + 1] = a;
+          improved = true;
+        }
       }
+      capacity -= m.dirty[order[i]];
     }
   }
-  *duration = best_d;
-  return members;
+  return GroupDuration(m, order, k);
 }
 
-bool Valid(const Model& m, const std::vector<int>& members) {
+// A start order of (near) least duration, in place: descending W/d, then neighbour exchanges.
+double OrderInPlace(const Model& m, int* order, int k) {
+  std::sort(order, order + k, [&](int a, int b) { return StartsBefore(m, a, b); });
+  return ImproveOrder(m, order, k);
+}
+
+double BestDuration(const Model& m, const std::vector<int>& members, std::vector<int>* scratch) {
+  scratch->assign(members.begin(), members.end());
+  return OrderInPlace(m, scratch->data(), static_cast<int>(scratch->size()));
+}
+
+bool Valid(const Model& m, const int* members, int k) {
   double sum = 0;
-  for (int vm : members) sum += m.dirty[vm];
-  return sum < m.bandwidth;  // eq. 3 (strict: the dirty iteration must make progress)
-}
-
-// Traffic (kb/s) between the VMs in `inside` (a bit per VM) and the others.
-double Cut(const Model& m, uint32_t inside) {
-  double cut = 0;
-  for (int i = 0; i < m.n; ++i) {
-    if (!(inside >> i & 1U)) continue;
-    for (int j = 0; j < m.n; ++j) {
-      if (!(inside >> j & 1U)) cut += m.app->traffic_kbps[i][j];
-    }
-  }
-  return cut;
+  for (int i = 0; i < k; ++i) sum += m.dirty[members[i]];
+  return m.Fits(sum);  // eq. 3 (strict: the dirty iteration must make progress)
 }
 
 std::vector<int> Members(uint32_t set, int n) {
@@ -113,8 +170,7 @@ CommaSchedule Layout(const Model& m, std::vector<std::vector<int>> groups) {
   s.vms.resize(m.n);
   double t = m.stage1_s;
   for (auto& group : groups) {
-    double duration = 0;
-    group = BestOrder(m, group, &duration);
+    const double duration = OrderInPlace(m, group.data(), static_cast<int>(group.size()));
     const double end = t + duration;
     double prefix_dirty = 0;
     double start = t;
@@ -131,11 +187,16 @@ CommaSchedule Layout(const Model& m, std::vector<std::vector<int>> groups) {
   s.makespan_s = t;
   s.impact_mb = ImpactMb(*m.app, s.vms);
   for (int i = 0; i < m.n; ++i) {
-    if (m.postcopy[i]) {
+    if (m.postcopy[i] && m.headroom == 1) {
       s.notes.push_back(absl::StrFormat(
           "%s dirties %.1f MiB/s, more than the %.1f MiB/s available: it cannot converge alone "
           "and moves in post-copy",
           m.app->vms[i].name, m.app->vms[i].max_dirty_mibps, m.bandwidth));
+    } else if (m.postcopy[i]) {
+      s.notes.push_back(absl::StrFormat(
+          "%s dirties %.1f MiB/s, too much for the %.1f MiB/s available with headroom %.2f: it "
+          "cannot converge alone and moves in post-copy",
+          m.app->vms[i].name, m.app->vms[i].max_dirty_mibps, m.bandwidth, m.headroom));
     }
   }
   if (m.n > 1 && s.groups.size() == static_cast<std::size_t>(m.n)) {
@@ -144,57 +205,70 @@ CommaSchedule Layout(const Model& m, std::vector<std::vector<int>> groups) {
   return s;
 }
 
-// Traffic (kb/s) between VM v and the VMs marked in `in`, and the others.
-struct Split {
-  double to_in = 0;
-  double to_out = 0;
-};
-Split TrafficOf(const Model& m, int v, const std::vector<char>& in) {
-  Split s;
-  for (int j = 0; j < m.n; ++j) {
-    if (j == v) continue;
-    (in[j] ? s.to_in : s.to_out) += m.app->traffic_kbps[v][j];
-  }
-  return s;
-}
-
 // Orders `groups` for least impact: exactly, by dynamic programming over subsets of groups, when
 // there are at most 16 groups and 32 VMs; else greedily, taking next the group that leaves the
 // least traffic across the cut per second it lasts.
-std::vector<std::vector<int>> OrderGroups(const Model& m,
+std::vector<std::vector<int>> OrderGroups(const Model& m, const Traffic& t,
                                           const std::vector<std::vector<int>>& groups) {
   const int g = static_cast<int>(groups.size());
   std::vector<double> duration(g);
-  for (int i = 0; i < g; ++i) BestOrder(m, groups[i], &duration[i]);
+  std::vector<int> scratch;
+  for (int i = 0; i < g; ++i) duration[i] = BestDuration(m, groups[i], &scratch);
   std::vector<int> order;
-  if (g <= 16 && m.n <= 32) {
-    std::vector<uint32_t> mask(g, 0);
-    for (int i = 0; i < g; ++i) {
-      for (int vm : groups[i]) mask[i] |= 1U << vm;
-    }
+  if (g <= 16 && m.n <= kDenseMax) {
     const uint32_t full = (1U << g) - 1;
+    // The VMs of each set of groups and the traffic across its cut, from the set less its
+    // lowest group: cut(S + v) = cut(S) + degree(v) - 2 traffic(v, S).
+    std::vector<uint32_t> vms_of(full + 1, 0);
+    std::vector<double> cut(full + 1, 0);
+    for (uint32_t s = 1; s <= full; ++s) {
+      const uint32_t rest = s & (s - 1);
+      uint32_t vms = vms_of[rest];
+      double c = cut[rest];
+      for (int vm : groups[std::countr_zero(s)]) {
+        c += t.degree[vm] - 2 * t.ToSet(vm, vms);
+        vms |= 1U << vm;
+      }
+      vms_of[s] = vms;
+      cut[s] = c;
+    }
     std::vector<double> best(full + 1, kInf);
     std::vector<int> last(full + 1, -1);
-    std::vector<uint32_t> vms_of(full + 1, 0);
     best[0] = 0;
     for (uint32_t s = 0; s <= full; ++s) {
-      if (best[s] == kInf) continue;
-      const double cut = s == 0 ? 0 : Cut(m, vms_of[s]);
+      if (last[s] < 0 && s != 0) continue;
       for (int i = 0; i < g; ++i) {
         if (s >> i & 1U) continue;
         const uint32_t next = s | 1U << i;
-        const double cost = best[s] + duration[i] * cut;
-        if (cost < best[next] - 1e-12) {
+        const double cost = best[s] + duration[i] * cut[s];
+        // Near ties (rounding) keep the first order found; a first reach counts even at inf.
+        if (last[next] < 0 || cost < best[next] - 1e-12 * (1 + best[next])) {
           best[next] = cost;
           last[next] = i;
-          vms_of[next] = vms_of[s] | mask[i];
         }
       }
     }
     for (uint32_t s = full; s != 0; s &= ~(1U << last[s])) order.push_back(last[s]);
     std::reverse(order.begin(), order.end());
   } else {
-    std::vector<char> done(m.n, 0);
+    // Adding group i to the VMs done moves the cut by ext(i) - 2 to_done(i), where ext(i) is the
+    // traffic between its VMs and all others and to_done(i) that with the VMs done; to_done is
+    // kept up to date from the rows of the VMs of each group taken.
+    std::vector<int> group_of(m.n, -1);
+    for (int i = 0; i < g; ++i) {
+      for (int vm : groups[i]) group_of[vm] = i;
+    }
+    std::vector<double> ext(g, 0);
+    std::vector<double> to_done(g, 0);
+    for (int i = 0; i < g; ++i) {
+      for (int vm : groups[i]) {
+        const double* row = t.Row(vm);
+        ext[i] += t.degree[vm];
+        for (int other : groups[i]) {
+          if (other != vm) ext[i] -= row[other];
+        }
+      }
+    }
     std::vector<bool> used(g, false);
     double cut = 0;
     for (int step = 0; step < g; ++step) {
@@ -203,93 +277,330 @@ std::vector<std::vector<int>> OrderGroups(const Model& m,
       double pick_cut = 0;
       for (int i = 0; i < g; ++i) {
         if (used[i]) continue;
-        double next_cut = cut;
-        for (int vm : groups[i]) {
-          const Split t = TrafficOf(m, vm, done);
-          next_cut += t.to_out - t.to_in;
-        }
-        for (int a : groups[i]) {  // pairs inside the group were counted as leaving it
-          for (int b : groups[i]) {
-            if (a != b) next_cut -= m.app->traffic_kbps[a][b];
-          }
-        }
+        const double next_cut = cut + ext[i] - 2 * to_done[i];
         const double score = duration[i] * cut + next_cut * duration[i];
-        if (score < pick_score) {
+        if (pick < 0 || score < pick_score) {
           pick_score = score;
           pick = i;
           pick_cut = next_cut;
         }
       }
       used[pick] = true;
-      for (int vm : groups[pick]) done[vm] = 1;
+      for (int vm : groups[pick]) {
+        const double* row = t.Row(vm);
+        for (int u = 0; u < m.n; ++u) to_done[group_of[u]] += row[u];  // vm's own: not read
+      }
       cut = pick_cut;
       order.push_back(pick);
     }
   }
   std::vector<std::vector<int>> ordered;
+  ordered.reserve(g);
   for (int i : order) ordered.push_back(groups[i]);
   return ordered;
 }
 
-// The best split of the VM sequence `seq` into consecutive valid groups (dynamic programming
-// over prefixes): returns the groups and writes the impact.
-std::vector<std::vector<int>> Segment(const Model& m, const std::vector<int>& seq, double* impact) {
-  const int n = static_cast<int>(seq.size());
-  // cut[i]: traffic between the first i VMs of seq and the rest.
-  std::vector<double> cut(n + 1, 0);
-  std::vector<char> in(m.n, 0);
+struct Pair {
+  double kbps;
+  int a, b;
+};
+
+// The pairs of VMs that talk, by descending traffic, ties in (a, b) order (a stable sort of the
+// pairs listed row by row). Many pairs are first spread over buckets by traffic, in one pass;
+// only the buckets are then sorted.
+std::vector<Pair> PairsByTraffic(const CommaApp& app) {
+  const int n = static_cast<int>(app.vms.size());
+  // Counted, then listed without branching on the traffic (half the pairs may talk, at random).
+  std::size_t count = 0;
   for (int i = 0; i < n; ++i) {
-    const Split t = TrafficOf(m, seq[i], in);
-    cut[i + 1] = cut[i] + t.to_out - t.to_in;
-    in[seq[i]] = 1;
+    const std::vector<double>& row = app.traffic_kbps[i];
+    for (int j = i + 1; j < n; ++j) count += row[j] > 0 ? 1 : 0;
   }
-  std::vector<double> best(n + 1, kInf);
-  std::vector<int> from(n + 1, -1);
-  best[0] = 0;
-  for (int j = 0; j < n; ++j) {
-    if (best[j] == kInf) continue;
-    double dirty = 0;
-    std::vector<int> members;
-    for (int i = j; i < n; ++i) {
-      dirty += m.dirty[seq[i]];
-      if (dirty >= m.bandwidth) break;
-      members.push_back(seq[i]);
-      double duration = kInf;
-      BestOrder(m, members, &duration);
-      const double cost = best[j] + duration * cut[j] / 8.0 / 1000.0;
-      if (cost < best[i + 1] - 1e-12) {
-        best[i + 1] = cost;
-        from[i + 1] = j;
-      }
+  std::vector<Pair> pairs(count + 1);
+  double low = kInf;
+  double high = 0;
+  std::size_t at = 0;
+  for (int i = 0; i < n; ++i) {
+    const std::vector<double>& row = app.traffic_kbps[i];
+    for (int j = i + 1; j < n; ++j) {
+      const double kbps = row[j];
+      pairs[at] = {kbps, i, j};
+      const bool talks = kbps > 0;
+      at += talks ? 1 : 0;
+      low = std::min(low, talks ? kbps : kInf);
+      high = std::max(high, talks ? kbps : 0.0);
     }
   }
-  std::vector<std::vector<int>> groups;
-  for (int i = n; i > 0; i = from[i]) {
-    groups.emplace_back(seq.begin() + from[i], seq.begin() + i);
+  pairs.pop_back();
+  auto before = [](const Pair& x, const Pair& y) {
+    if (x.kbps != y.kbps) return x.kbps > y.kbps;
+    return x.a != y.a ? x.a < y.a : x.b < y.b;
+  };
+  const std::size_t buckets = pairs.size() / 8;
+  const double scale = static_cast<double>(buckets - 1) / (high - low);
+  if (pairs.size() < 1024 || !(high > low) || !std::isfinite(scale)) {
+    std::sort(pairs.begin(), pairs.end(), before);
+    return pairs;
   }
-  std::reverse(groups.begin(), groups.end());
-  *impact = best[n];
-  return groups;
+  // Bucket b holds traffic in (high - (b + 1) / scale, high - b / scale]: descending, and the
+  // rounding keeps it monotone.
+  auto bucket = [&](double kbps) {
+    return std::min(buckets - 1, static_cast<std::size_t>((high - kbps) * scale));
+  };
+  std::vector<std::size_t> start(buckets + 1, 0);
+  for (const Pair& p : pairs) ++start[bucket(p.kbps) + 1];
+  std::partial_sum(start.begin(), start.end(), start.begin());
+  std::vector<Pair> sorted(pairs.size());
+  std::vector<std::size_t> next(start.begin(), start.end() - 1);
+  for (const Pair& p : pairs) sorted[next[bucket(p.kbps)]++] = p;
+  for (std::size_t b = 0; b < buckets; ++b) {
+    Pair* first = sorted.data() + start[b];
+    Pair* last = sorted.data() + start[b + 1];
+    if (last - first > 16) {
+      std::sort(first, last, before);
+      continue;
+    }
+    for (Pair* p = first + 1; p < last; ++p) {  // insertion sort: buckets hold a few pairs
+      const Pair x = *p;
+      Pair* q = p;
+      for (; q > first && before(x, q[-1]); --q) *q = q[-1];
+      *q = x;
+    }
+  }
+  return sorted;
 }
+
+// Group durations by member set, filled as they are asked for (small apps). A set has one bit
+// per VM at the VM's rank in the initial start order, so its members come out of the bits
+// already in that order and only the neighbour exchanges remain to be done.
+class DurationMemo {
+ public:
+  explicit DurationMemo(const Model& m) : m_(m), by_rank_(m.n), rank_(m.n) {
+    std::iota(by_rank_.begin(), by_rank_.end(), 0);
+    std::sort(by_rank_.begin(), by_rank_.end(),
+              [&](int a, int b) { return StartsBefore(m, a, b); });
+    for (int r = 0; r < m.n; ++r) rank_[by_rank_[r]] = 1U << r;
+    if (m.n <= 16) {
+      direct_.assign(std::size_t{1} << m.n, -1);
+    } else {
+      keys_.assign(1024, 0);
+      values_.assign(1024, 0);
+    }
+    members_.resize(m.n);
+  }
+
+  // The bit of VM v in a set.
+  uint32_t Bit(int v) const { return rank_[v]; }
+
+  double Get(uint32_t set) {
+    if (!direct_.empty()) {
+      double& d = direct_[set];
+      if (d < 0) d = Compute(set);
+      return d;
+    }
+    std::size_t mask = keys_.size() - 1;
+    std::size_t h = (set * 0x9E3779B1U) & mask;
+    for (; keys_[h] != 0; h = (h + 1) & mask) {
+      if (keys_[h] == set) return values_[h];
+    }
+    const double d = Compute(set);
+    if (2 * (used_ + 1) > keys_.size()) {
+      Grow();
+      mask = keys_.size() - 1;
+      for (h = (set * 0x9E3779B1U) & mask; keys_[h] != 0; h = (h + 1) & mask) {
+      }
+    }
+    keys_[h] = set;
+    values_[h] = d;
+    ++used_;
+    return d;
+  }
+
+ private:
+  double Compute(uint32_t set) {
+    int k = 0;
+    for (uint32_t b = set; b != 0; b &= b - 1) members_[k++] = by_rank_[std::countr_zero(b)];
+    return ImproveOrder(m_, members_.data(), k);
+  }
+
+  void Grow() {
+    std::vector<uint32_t> keys(keys_.size() * 2, 0);
+    std::vector<double> values(keys.size(), 0);
+    const std::size_t mask = keys.size() - 1;
+    for (std::size_t i = 0; i < keys_.size(); ++i) {
+      if (keys_[i] == 0) continue;
+      std::size_t h = (keys_[i] * 0x9E3779B1U) & mask;
+      while (keys[h] != 0) h = (h + 1) & mask;
+      keys[h] = keys_[i];
+      values[h] = values_[i];
+    }
+    keys_ = std::move(keys);
+    values_ = std::move(values);
+  }
+
+  const Model& m_;
+  std::vector<int> by_rank_;    // VMs in initial start order
+  std::vector<uint32_t> rank_;  // the bit of each VM
+  std::vector<double> direct_;  // by set, -1 until computed (n <= 16)
+  std::vector<uint32_t> keys_;  // open addressing, 0 = empty (n > 16)
+  std::vector<double> values_;
+  std::size_t used_ = 0;
+  std::vector<int> members_;
+};
+
+// The best split of a VM sequence into consecutive valid groups, by dynamic programming over
+// prefixes: best[k] = least impact (then least time) having moved the first k VMs of the sequence.
+// Keeps the tables of an accepted (base) sequence so that a candidate differing from it only at
+// positions [lo, hi] is evaluated from lo on: best[0..lo] and cut[0..lo], cut[hi + 1..n] carry
+// over.
+class Segmenter {
+ public:
+  Segmenter(const Model& m, const Traffic& t, bool memoize) : m_(m), t_(t) {
+    const int n = m.n;
+    for (Tables* tab : {&base_, &cand_}) {
+      tab->cut.assign(n + 1, 0);
+      tab->best.assign(n + 1, kInf);
+      tab->time.assign(n + 1, kInf);
+      tab->from.assign(n + 1, -1);
+      tab->prefix.assign(n + 1, 0);
+    }
+    base_.best[0] = cand_.best[0] = 0;
+    base_.time[0] = cand_.time[0] = 0;
+    if (memoize) memo_.emplace(m);
+    window_.reserve(n);
+    scratch_.reserve(n);
+  }
+
+  // Impact (MB) of the best split of `seq`, which equals the base sequence outside [lo, hi]
+  // (pass lo = 0, hi = n for a first sequence). Gives up with some value >= `bound` once a
+  // prefix costs that much: best[n] >= best[k], since cutting the group that spans position k
+  // short at k makes it no longer.
+  double Evaluate(const std::vector<int>& seq, int lo, int hi, double bound = kInf) {
+    const int n = m_.n;
+    Tables& c = cand_;
+    std::copy(base_.cut.begin(), base_.cut.begin() + lo + 1, c.cut.begin());
+    std::copy(base_.best.begin(), base_.best.begin() + lo + 1, c.best.begin());
+    std::copy(base_.time.begin(), base_.time.begin() + lo + 1, c.time.begin());
+    std::copy(base_.from.begin(), base_.from.begin() + lo + 1, c.from.begin());
+    if (hi < n) std::copy(base_.cut.begin() + hi + 1, base_.cut.end(), c.cut.begin() + hi + 1);
+    // cut[k]: traffic between the first k VMs and the rest.
+    if (memo_) {
+      std::copy(base_.prefix.begin(), base_.prefix.begin() + lo + 1, c.prefix.begin());
+      for (int k = lo; k < std::min(hi, n); ++k) {
+        const int v = seq[k];
+        c.cut[k + 1] = c.cut[k] + t_.degree[v] - 2 * t_.ToSet(v, c.prefix[k]);
+        c.prefix[k + 1] = c.prefix[k] | 1U << v;
+      }
+      for (int k = hi; k < n; ++k) c.prefix[k + 1] = c.prefix[k] | 1U << seq[k];
+    } else {
+      in_.assign(n, 0);
+      for (int k = 0; k < lo; ++k) in_[seq[k]] = 1;
+      for (int k = lo; k < std::min(hi, n); ++k) {
+        const int v = seq[k];
+        const double* row = t_.Row(v);
+        double to_in = 0;
+        for (int u = 0; u < n; ++u) to_in += in_[u] ? row[u] : 0.0;
+        c.cut[k + 1] = c.cut[k] + t_.degree[v] - 2 * to_in;
+        in_[v] = 1;
+      }
+    }
+    const double* dirty_of = m_.dirty.data();
+    const double* cut = c.cut.data();
+    double* best_at = c.best.data();
+    double* time_at = c.time.data();
+    for (int k = lo + 1; k <= n; ++k) {
+      double best = kInf;
+      double best_time = kInf;
+      int from = -1;
+      double dirty = 0;
+      uint32_t set = 0;
+      window_.clear();
+      for (int j = k - 1; j >= 0; --j) {  // the last group is seq[j..k-1]
+        const int v = seq[j];
+        dirty += dirty_of[v];
+        if (!m_.Fits(dirty)) break;
+        double duration;
+        if (memo_) {
+          set |= memo_->Bit(v);
+          duration = memo_->Get(set);
+        } else {
+          auto at = std::upper_bound(window_.begin(), window_.end(), v,
+                                     [&](int a, int b) { return StartsBefore(m_, a, b); });
+          window_.insert(at, v);
+          scratch_.assign(window_.begin(), window_.end());
+          duration = ImproveOrder(m_, scratch_.data(), static_cast<int>(scratch_.size()));
+        }
+        const double cost = best_at[j] + duration * cut[j] * kMbPerKbpsSecond;
+        const double time = time_at[j] + duration;
+        // Near ties (often no impact at all): the shorter schedule, then the longer last group.
+        if (cost < best - 1e-12 || (cost <= best + 1e-12 && time <= best_time)) {
+          best = cost;
+          best_time = time;
+          from = j;
+        }
+      }
+      best_at[k] = best;
+      time_at[k] = best_time;
+      c.from[k] = from;
+      if (best >= bound) return best;
+    }
+    return best_at[n];
+  }
+
+  // The last sequence evaluated becomes the base.
+  void Accept() { std::swap(base_, cand_); }
+
+  // The groups of the base sequence `seq`.
+  std::vector<std::vector<int>> Groups(const std::vector<int>& seq) const {
+    std::vector<std::vector<int>> groups;
+    for (int i = m_.n; i > 0;) {
+      const int from = base_.from[i] >= 0 ? base_.from[i] : i - 1;  // none valid: one VM
+      groups.emplace_back(seq.begin() + from, seq.begin() + i);
+      i = from;
+    }
+    std::reverse(groups.begin(), groups.end());
+    return groups;
+  }
+
+ private:
+  struct Tables {
+    std::vector<double> cut;
+    std::vector<double> best;
+    std::vector<double> time;  // of the split that reaches best (stage 2 only)
+    std::vector<int> from;
+    std::vector<uint32_t> prefix;  // the first k VMs as bits (memoized mode)
+  };
+
+  const Model& m_;
+  const Traffic& t_;
+  std::optional<DurationMemo> memo_;  // small apps
+  Tables base_;
+  Tables cand_;
+  std::vector<int> window_;  // the last group so far, in initial start order
+  std::vector<int> scratch_;
+  std::vector<char> in_;
+};
 
 }  // namespace
 
 double BestGroupDuration(const CommaApp& app, const std::vector<int>& members) {
   const Model m = Derive(app);
-  if (!Valid(m, members)) return kInf;
-  double duration = kInf;
-  BestOrder(m, members, &duration);
-  return duration;
+  const int k = static_cast<int>(members.size());
+  if (!Valid(m, members.data(), k)) return kInf;
+  std::vector<int> order = members;
+  return OrderInPlace(m, order.data(), k);
 }
 
 double ImpactMb(const CommaApp& app, const std::vector<VmTiming>& vms) {
   double impact = 0;
   const std::size_t n = vms.size();
   for (std::size_t i = 0; i < n; ++i) {
+    const std::vector<double>& row = app.traffic_kbps[i];
+    const double finish = vms[i].finish_s;
     for (std::size_t j = i + 1; j < n; ++j) {
-      const double kbps = app.traffic_kbps[i][j];
-      if (kbps <= 0) continue;
-      impact += KbpsSecondsToMb(kbps, std::abs(vms[i].finish_s - vms[j].finish_s));
+      const double kbps = row[j];
+      const double mb = KbpsSecondsToMb(kbps, std::abs(finish - vms[j].finish_s));
+      impact += kbps > 0 ? mb : 0.0;  // no branch: half the pairs may talk, at random
     }
   }
   return impact;
@@ -299,14 +610,19 @@ CommaSchedule ScheduleExact(const CommaApp& app) {
   const Model m = Derive(app);
   if (m.n == 0) return {};
   if (m.n > 20) return ScheduleHeuristic(app);
+  const Traffic t = MakeTraffic(app, m.n);
   const uint32_t full = (1U << m.n) - 1;
-  // Duration of every valid group, and the cut of every set.
+  // Duration of every valid group, and the cut of every set (from the set less its lowest VM).
   std::vector<double> duration(full + 1, kInf);
   std::vector<double> cut(full + 1, 0);
+  int members[32];
   for (uint32_t s = 1; s <= full; ++s) {
-    const auto members = Members(s, m.n);
-    cut[s] = Cut(m, s);
-    if (Valid(m, members)) BestOrder(m, members, &duration[s]);
+    const int low = std::countr_zero(s);
+    const uint32_t rest = s & (s - 1);
+    cut[s] = cut[rest] + t.degree[low] - 2 * t.ToSet(low, rest);
+    int k = 0;
+    for (uint32_t b = s; b != 0; b &= b - 1) members[k++] = std::countr_zero(b);
+    if (Valid(m, members, k)) duration[s] = OrderInPlace(m, members, k);
   }
   // best[S]: least (impact, time) having moved exactly S, group after group.
   std::vector<double> impact(full + 1, kInf);
@@ -321,15 +637,19 @@ CommaSchedule ScheduleExact(const CommaApp& app) {
       if (duration[g] == kInf) continue;
       const uint32_t next = s | g;
       const double i = impact[s] + duration[g] * cut[s];
-      const double t = time[s] + duration[g];
-      if (i < impact[next] - 1e-9 || (i <= impact[next] + 1e-9 && t < time[next] - 1e-9)) {
+      const double tm = time[s] + duration[g];
+      if (i < impact[next] - 1e-9 || (i <= impact[next] + 1e-9 && tm < time[next] - 1e-9)) {
         impact[next] = i;
-        time[next] = t;
+        time[next] = tm;
         last[next] = g;
       }
     }
   }
   std::vector<std::vector<int>> groups;
+  if (impact[full] == kInf) {  // no valid group at all (no bandwidth): one VM at a time
+    for (int i = 0; i < m.n; ++i) groups.push_back({i});
+    return Layout(m, std::move(groups));
+  }
   for (uint32_t s = full; s != 0; s &= ~last[s]) groups.push_back(Members(last[s], m.n));
   std::reverse(groups.begin(), groups.end());
   return Layout(m, std::move(groups));
@@ -338,22 +658,12 @@ CommaSchedule ScheduleExact(const CommaApp& app) {
 CommaSchedule ScheduleHeuristic(const CommaApp& app) {
   const Model m = Derive(app);
   if (m.n == 0) return {};
-  struct Pair {
-    double kbps;
-    int a, b;
-  };
-  std::vector<Pair> pairs;
-  for (int i = 0; i < m.n; ++i) {
-    for (int j = i + 1; j < m.n; ++j) {
-      if (app.traffic_kbps[i][j] > 0) pairs.push_back({app.traffic_kbps[i][j], i, j});
-    }
-  }
-  std::stable_sort(pairs.begin(), pairs.end(),
-                   [](const Pair& x, const Pair& y) { return x.kbps > y.kbps; });
+  const Traffic traffic = MakeTraffic(app, m.n);
+  const std::vector<Pair> pairs = PairsByTraffic(app);
   std::vector<int> group_of(m.n, -1);
   std::vector<std::vector<int>> groups;
   std::vector<double> group_dirty;
-  auto fits = [&](double dirty) { return dirty < m.bandwidth; };
+  auto fits = [&](double dirty) { return m.Fits(dirty); };
   auto open = [&](std::vector<int> members) {
     double dirty = 0;
     for (int vm : members) dirty += m.dirty[vm];
@@ -405,38 +715,47 @@ CommaSchedule ScheduleHeuristic(const CommaApp& app) {
   }
   std::erase_if(groups, [](const auto& g) { return g.empty(); });
   // The paper's groups, ordered, give a sequence of VMs; the best split of that sequence into
-  // consecutive groups is at least as good, and adjacent exchanges in the sequence (small apps
+  // consecutive groups is at least as good, and moves of one VM in the sequence (small apps
   // only) improve it further.
   std::vector<int> seq;
-  for (const auto& group : OrderGroups(m, groups))
+  seq.reserve(m.n);
+  for (const auto& group : OrderGroups(m, traffic, groups))
     seq.insert(seq.end(), group.begin(), group.end());
-  double impact = kInf;
-  auto best = Segment(m, seq, &impact);
-  if (m.n <= 24) {
-    // Moves of one VM to another place in the sequence, while one helps (at most 4 passes).
+  Segmenter segmenter(m, traffic, /*memoize=*/m.n <= kLocalSearchMax);
+  double impact = segmenter.Evaluate(seq, 0, m.n);
+  segmenter.Accept();
+  if (m.n <= kLocalSearchMax) {
+    // Moves of one VM to another place in the sequence, while one helps (at most 4 passes);
+    // each candidate is evaluated from the first position it changes.
+    std::vector<int> moved(m.n);
+    int exchanged = -1;  // i: the exchange of positions i - 1 and i was tried on this sequence
     for (int pass = 0; pass < 4; ++pass) {
       bool improved = false;
       for (int i = 0; i < m.n; ++i) {
         for (int j = 0; j < m.n; ++j) {
-          if (i == j) continue;
-          std::vector<int> moved = seq;
-          const int vm = moved[i];
-          moved.erase(moved.begin() + i);
-          moved.insert(moved.begin() + j, vm);
-          double candidate = kInf;
-          auto split = Segment(m, moved, &candidate);
-          if (candidate < impact - 1e-9) {
+          if (i == j || (j == i - 1 && exchanged == i)) continue;  // same as moving i - 1 to i
+          std::copy(seq.begin(), seq.end(), moved.begin());
+          if (i < j) {
+            std::rotate(moved.begin() + i, moved.begin() + i + 1, moved.begin() + j + 1);
+          } else {
+            std::rotate(moved.begin() + j, moved.begin() + i, moved.begin() + i + 1);
+          }
+          const double bound = impact - 1e-9;
+          const double candidate = segmenter.Evaluate(moved, std::min(i, j), std::max(i, j), bound);
+          if (j == i + 1) exchanged = j;
+          if (candidate < bound) {
             impact = candidate;
-            best = std::move(split);
-            seq = std::move(moved);
+            segmenter.Accept();
+            std::swap(seq, moved);
             improved = true;
+            exchanged = -1;
           }
         }
       }
       if (!improved) break;
     }
   }
-  return Layout(m, std::move(best));
+  return Layout(m, segmenter.Groups(seq));
 }
 
 CommaSchedule ScheduleSequential(const CommaApp& app) {

@@ -39,6 +39,11 @@ struct CommaApp {
   // traffic_kbps[i][j] = traffic_kbps[j][i]: kb/s between VMs i and j (both directions).
   std::vector<std::vector<double>> traffic_kbps;
   double bandwidth_mibps = 0;  // available to the app's migrations together
+  // Eq. 3 with headroom: a group is valid while headroom * (sum of max dirty rates) is below
+  // the bandwidth, and a VM goes post-copy when headroom * its max dirty rate reaches it. 1 is
+  // the paper's eq. 3; the planner uses its convergence margin, so that no group crawls along
+  // with almost nothing left over its dirty rates.
+  double headroom = 1;
 };
 
 struct VmTiming {

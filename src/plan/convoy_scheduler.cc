@@ -56,8 +56,11 @@ struct Unit {
   comma::CommaApp comma_app;
   comma::CommaSchedule comma;
   std::vector<double> bulk_mib;  // per member, stage 1
+  // What an app holds on each of its resources (its share of the app's bandwidth), by
+  // position in `resources`; singles hold their bandwidth on every resource.
+  std::vector<double> app_hold_mbps;
   // While running.
-  double held_mbps = 0;
+  std::vector<double> held_mbps;
 };
 
 class ConvoyScheduler {
@@ -131,12 +134,8 @@ class ConvoyScheduler {
     }
     u.resources.assign(resources.begin(), resources.end());
     u.destinations.assign(destinations.begin(), destinations.end());
-    // COMMA assumes the app's migrations share one bottleneck (the slow path between sites):
-    // the least capacity on any resource they cross.
-    u.app_mbps = std::numeric_limits<double>::infinity();
-    for (int r : u.resources) u.app_mbps = std::min(u.app_mbps, p_.capacity_mbps[r]);
     comma::CommaApp ca;
-    ca.bandwidth_mibps = MbpsToMibps(u.app_mbps);
+    ca.headroom = p_.options.convergence_margin;
     std::map<int, int> index;  // vm -> position
     for (int i : movers) {
       const auto& vm = m_.vms()[p_.movers[i].vm];
@@ -151,6 +150,24 @@ class ConvoyScheduler {
       ca.vms.push_back(cv);
       u.bulk_mib.push_back(cv.bulk_mib);
     }
+    // COMMA treats the app's migrations as sharing one bandwidth. Stage 1 gives each a share in
+    // proportion to its bulk (eq. 2), so the app may have as much as keeps every resource's
+    // part, sum of its flows' bulk shares, within the resource's capacity: one host's NIC when
+    // all the app sits there, the slow link when the app is spread over several hosts.
+    double total_bulk = 0;
+    for (double b : u.bulk_mib) total_bulk += b;
+    std::map<int, double> bulk_on;  // resource -> bulk of the flows crossing it
+    for (std::size_t k = 0; k < movers.size(); ++k) {
+      for (int r : p_.movers[movers[k]].resources) bulk_on[r] += u.bulk_mib[k];
+    }
+    u.app_mbps = std::numeric_limits<double>::infinity();
+    for (const auto& [r, bulk] : bulk_on) {
+      if (bulk > 0) u.app_mbps = std::min(u.app_mbps, p_.capacity_mbps[r] * total_bulk / bulk);
+    }
+    for (int r : u.resources) {
+      u.app_hold_mbps.push_back(total_bulk > 0 ? u.app_mbps * bulk_on[r] / total_bulk : u.app_mbps);
+    }
+    ca.bandwidth_mibps = MbpsToMibps(u.app_mbps);
     ca.traffic_kbps.assign(ca.vms.size(), std::vector<double>(ca.vms.size(), 0));
     for (const auto& t : m_.traffic()) {
       auto a = index.find(t.vm_a), b = index.find(t.vm_b);
@@ -296,8 +313,9 @@ class ConvoyScheduler {
     switch (e.kind) {
       case EventKind::kUnitEnd: {
         Unit& u = units_[e.id];
-        for (int r : u.resources) {
-          residual_[r] += u.held_mbps;
+        for (std::size_t k = 0; k < u.resources.size(); ++k) {
+          const int r = u.resources[k];
+          residual_[r] += u.held_mbps[k];
           woken->insert(woken->end(), waiters_[r].begin(), waiters_[r].end());
           waiters_[r].clear();
         }
@@ -326,21 +344,28 @@ class ConvoyScheduler {
         return -1;
       }
     }
+    if (u.app) {
+      for (std::size_t k = 0; k < u.resources.size(); ++k) {
+        const int r = u.resources[k];
+        if (residual_[r] + kEps < u.app_hold_mbps[k]) {
+          waiters_[r].push_back(id);
+          return -1;
+        }
+      }
+      return u.app_mbps;
+    }
     int bottleneck = u.resources.front();
     for (int r : u.resources) {
       if (residual_[r] < residual_[bottleneck]) bottleneck = r;
     }
     const double avail = residual_[bottleneck];
-    double need = u.app_mbps;
-    if (!u.app) {
-      const Mover& mv = p_.movers[u.movers[0]];
-      need = std::max(settings_.min_share * mv.path_mbps, RequiredMbps(p_, mv));
-    }
+    const Mover& mv = p_.movers[u.movers[0]];
+    const double need = std::max(settings_.min_share * mv.path_mbps, RequiredMbps(p_, mv));
     if (avail + kEps < need || avail <= kEps) {
       waiters_[bottleneck].push_back(id);
       return -1;
     }
-    return u.app ? u.app_mbps : avail;
+    return avail;
   }
 
   void StartSingle(Unit& u, double mbps, double t) {
@@ -412,8 +437,10 @@ class ConvoyScheduler {
         started_any = true;
       }
       Unit& u = units_[id];
-      u.held_mbps = mbps;
-      for (int r : u.resources) residual_[r] -= mbps;
+      u.held_mbps = u.app ? u.app_hold_mbps : std::vector<double>(u.resources.size(), mbps);
+      for (std::size_t k = 0; k < u.resources.size(); ++k) {
+        residual_[u.resources[k]] -= u.held_mbps[k];
+      }
       double end = t;
       if (u.app) {
         StartApp(u, t);
