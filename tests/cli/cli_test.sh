@@ -47,7 +47,7 @@ check "json to a file" 0 "" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" --form
 check "json file written" 0 '"migrations"' -- cat "$TMP/plan.json"
 check "svg" 0 "</svg>" -- "$CONVOY" plan "$EXAMPLES/blade-center-maintenance.yaml" --format svg
 check "infeasible exits 3 with reasons" 3 "does not converge" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" -s parallel
-check "comma-exact coordinates the app" 0 '"coordinated_app": "tier"' -- "$CONVOY" plan "$EXAMPLES/comma-tier-5.yaml" -s comma-exact --format json
+check "comma-exact coordinates the app" 0 '"coordinated_app": "webapp"' -- "$CONVOY" plan "$EXAMPLES/comma-tier-5.yaml" -s comma-exact --format json
 check "comma-heuristic" 0 "makespan vs comma-heuristic" -- "$CONVOY" plan "$EXAMPLES/comma-tier-9.yaml" -s comma-heuristic
 check "solive order noted" 0 "SOLive's post-copy order: no, m, c, ni" -- "$CONVOY" plan "$EXAMPLES/solive-4vm.yaml" -s solive --format json
 check "unknown strategy" 2 "unknown strategy 'magic'" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" -s magic
