@@ -11,6 +11,10 @@
 //    operator does by hand. A baseline.
 //  - parallel: every boot at once, then every migration at once sharing the links (max-min fair,
 //    the shares of the moment they all start), a baseline that ignores every cap.
+//  - convoy also plans every app whose moving VMs talk to each other as one COMMA block (seed
+//    001: exact search up to 12 VMs, heuristic beyond) and empties the other hosts in SOLive's
+//    order (seed 002); comma-exact and comma-heuristic use one COMMA search for every app;
+//    solive uses SOLive's order and no COMMA.
 #pragma once
 
 #include <string>
