@@ -113,6 +113,46 @@ uint64_t ULLongParam(virTypedParameterPtr params, int n, const char* name) {
   return virTypedParamsGetULLong(params, n, name, &value) == 1 ? value : 0;
 }
 
+// The active (or completed) job of `dom`, as libvirt reports it.
+StatusOr<JobStats> JobStatsOf(virDomainPtr dom, bool completed) {
+  int type = VIR_DOMAIN_JOB_NONE;
+  virTypedParameterPtr params = nullptr;
+  int n = 0;
+  const unsigned int flags = completed ? VIR_DOMAIN_JOB_STATS_COMPLETED : 0;
+  if (virDomainGetJobStats(dom, &type, &params, &n, flags) < 0) {
+    return Error(absl::StatusCode::kUnavailable,
+                 absl::StrCat("reading the job of ", virDomainGetName(dom)));
+  }
+  JobStats s;
+  s.active = type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED;
+  int operation = 0;
+  if (virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &operation) == 1) {
+    s.migration_out = operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
+  }
+  s.elapsed_ms = ULLongParam(params, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
+  s.data_total = ULLongParam(params, n, VIR_DOMAIN_JOB_DATA_TOTAL);
+  s.data_processed = ULLongParam(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
+  s.data_remaining = ULLongParam(params, n, VIR_DOMAIN_JOB_DATA_REMAINING);
+  s.memory_iteration = ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
+  s.dirty_rate_pages_per_s =
+      static_cast<double>(ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE));
+  const uint64_t page_size = ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE);
+  if (page_size > 0) s.page_size = page_size;
+  s.memory_bytes_per_s = static_cast<double>(ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_BPS));
+  s.downtime_ms = ULLongParam(params, n, VIR_DOMAIN_JOB_DOWNTIME);
+  s.postcopy = ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS) > 0;
+  virTypedParamsFree(params, n);
+  // libvirt reports the post-copy phase through the domain state.
+  int state = 0;
+  int reason = 0;
+  if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+      ((state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY) ||
+       (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY))) {
+    s.postcopy = true;
+  }
+  return s;
+}
+
 }  // namespace
 
 StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::Open(const std::string& uri) {
@@ -237,7 +277,7 @@ StatusOr<DomainFacts> LibvirtHypervisor::Facts(virDomainPtr dom) {
     }
     virDomainJobInfo job;
     if (virDomainGetJobInfo(dom, &job) == 0 && job.type != VIR_DOMAIN_JOB_NONE) {
-      auto stats = GetJobStats(facts.name, false);
+      auto stats = JobStatsOf(dom, false);
       facts.migrating_out = stats.ok() && stats->migration_out;
     }
   }
@@ -250,18 +290,13 @@ StatusOr<std::vector<DomainFacts>> LibvirtHypervisor::ListDomains() {
   const int n = virConnectListAllDomains(conn, &domains, 0);
   if (n < 0) return Error(absl::StatusCode::kUnavailable, "listing VMs");
   std::vector<DomainFacts> out;
-  Status status;
   for (int i = 0; i < n; ++i) {
+    // A VM that vanished while being read (it just migrated away) is left out, not an error.
     auto facts = Facts(domains[i]);
-    if (facts.ok()) {
-      out.push_back(*std::move(facts));
-    } else if (status.ok()) {
-      status = facts.status();
-    }
+    if (facts.ok()) out.push_back(*std::move(facts));
     virDomainFree(domains[i]);
   }
   std::free(domains);
-  // A VM that vanished while being read (it just migrated away) is not an error.
   return out;
 }
 
@@ -376,41 +411,7 @@ Status LibvirtHypervisor::Migrate(const std::string& vm, const MigrateOptions& o
 StatusOr<JobStats> LibvirtHypervisor::GetJobStats(const std::string& vm, bool completed) {
   CONVOY_ASSIGN_OR_RETURN(virConnectPtr conn, Conn());
   CONVOY_ASSIGN_OR_RETURN(auto ref, Lookup(conn, vm));
-  int type = VIR_DOMAIN_JOB_NONE;
-  virTypedParameterPtr params = nullptr;
-  int n = 0;
-  const unsigned int flags = completed ? VIR_DOMAIN_JOB_STATS_COMPLETED : 0;
-  if (virDomainGetJobStats(ref->dom, &type, &params, &n, flags) < 0) {
-    return Error(absl::StatusCode::kUnavailable, absl::StrCat("reading the job of ", vm));
-  }
-  JobStats s;
-  s.active = type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED;
-  int operation = 0;
-  if (virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &operation) == 1) {
-    s.migration_out = operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
-  }
-  s.elapsed_ms = ULLongParam(params, n, VIR_DOMAIN_JOB_TIME_ELAPSED);
-  s.data_total = ULLongParam(params, n, VIR_DOMAIN_JOB_DATA_TOTAL);
-  s.data_processed = ULLongParam(params, n, VIR_DOMAIN_JOB_DATA_PROCESSED);
-  s.data_remaining = ULLongParam(params, n, VIR_DOMAIN_JOB_DATA_REMAINING);
-  s.memory_iteration = ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_ITERATION);
-  s.dirty_rate_pages_per_s =
-      static_cast<double>(ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_DIRTY_RATE));
-  const uint64_t page_size = ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_PAGE_SIZE);
-  if (page_size > 0) s.page_size = page_size;
-  s.memory_bytes_per_s = static_cast<double>(ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_BPS));
-  s.downtime_ms = ULLongParam(params, n, VIR_DOMAIN_JOB_DOWNTIME);
-  s.postcopy = ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS) > 0;
-  virTypedParamsFree(params, n);
-  // libvirt reports the post-copy phase through the domain state.
-  int state = 0;
-  int reason = 0;
-  if (virDomainGetState(ref->dom, &state, &reason, 0) == 0 &&
-      ((state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY) ||
-       (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY))) {
-    s.postcopy = true;
-  }
-  return s;
+  return JobStatsOf(ref->dom, completed);
 }
 
 Status LibvirtHypervisor::SetMaxSpeed(const std::string& vm, double mibps, bool postcopy) {

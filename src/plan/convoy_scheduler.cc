@@ -369,19 +369,7 @@ class ConvoyScheduler {
   }
 
   void StartSingle(Unit& u, double mbps, double t) {
-    const Mover& mv = p_.movers[u.movers[0]];
-    ModeChoice choice = ChooseMode(p_, mv, mbps);
-    ScheduledMigration sm;
-    sm.mover = u.movers[0];
-    sm.mode = choice.mode;
-    sm.group = group_ - 1;
-    sm.start_s = t;
-    sm.end_s = t + choice.prediction.total_s;
-    sm.bandwidth_mbps = mbps;
-    sm.prediction = choice.prediction;
-    sm.execution_transfer_s = choice.execution_transfer_s;
-    sm.note = choice.note;
-    schedule_.migrations.push_back(std::move(sm));
+    schedule_.migrations.push_back(PlanMigration(p_, u.movers[0], t, mbps, group_ - 1));
   }
 
   void StartApp(Unit& u, double t) {

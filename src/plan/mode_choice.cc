@@ -78,6 +78,22 @@ ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwid
   return choice;
 }
 
+ScheduledMigration PlanMigration(const Problem& problem, int mover, double start_s,
+                                 double bandwidth_mbps, int group) {
+  ModeChoice choice = ChooseMode(problem, problem.movers[mover], bandwidth_mbps);
+  ScheduledMigration sm;
+  sm.mover = mover;
+  sm.mode = std::move(choice.mode);
+  sm.group = group;
+  sm.start_s = start_s;
+  sm.end_s = start_s + choice.prediction.total_s;
+  sm.bandwidth_mbps = bandwidth_mbps;
+  sm.prediction = choice.prediction;
+  sm.execution_transfer_s = choice.execution_transfer_s;
+  sm.note = std::move(choice.note);
+  return sm;
+}
+
 double RequiredMbps(const Problem& problem, const Mover& mover) {
   if (problem.mode == ModeRequest::kPreCopy ||
       (problem.mode == ModeRequest::kAuto && mover.min_converging_mbps <= mover.path_mbps)) {

@@ -10,6 +10,7 @@
 
 #include "convoy/predict/predictor.h"
 #include "src/plan/problem.h"
+#include "src/plan/schedule.h"
 
 namespace convoy::plan {
 
@@ -21,6 +22,10 @@ struct ModeChoice {
 };
 
 ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwidth_mbps);
+
+// Mover `mover` starting at `start_s` with `bandwidth_mbps`, in the mode ChooseMode picks.
+ScheduledMigration PlanMigration(const Problem& problem, int mover, double start_s,
+                                 double bandwidth_mbps, int group);
 
 // The least bandwidth, Mb/s, with which `mover` may start: for a pre-copy, its converging
 // bandwidth times the margin; for post-copy, any.

@@ -75,17 +75,7 @@ Schedule ScheduleParallel(const Problem& p) {
   std::vector<double> last_out_s(m.hosts().size(), 0);
   for (std::size_t f = 0; f < flows.size(); ++f) {
     const Mover& mv = p.movers[flows[f]];
-    ModeChoice choice = ChooseMode(p, mv, share[f]);
-    ScheduledMigration sm;
-    sm.mover = flows[f];
-    sm.mode = choice.mode;
-    sm.group = 0;
-    sm.start_s = ready_s[mv.dst];
-    sm.end_s = sm.start_s + choice.prediction.total_s;
-    sm.bandwidth_mbps = share[f];
-    sm.prediction = choice.prediction;
-    sm.note = choice.note;
-    sm.execution_transfer_s = choice.execution_transfer_s;
+    ScheduledMigration sm = PlanMigration(p, flows[f], ready_s[mv.dst], share[f], 0);
     last_out_s[mv.src] = std::max(last_out_s[mv.src], sm.end_s);
     s.migrations.push_back(std::move(sm));
   }

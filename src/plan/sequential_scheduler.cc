@@ -34,17 +34,7 @@ Schedule ScheduleSequential(const Problem& p) {
         s.power.push_back({mv.dst, true, t, t + m.hosts()[mv.dst].boot_s});
         t += m.hosts()[mv.dst].boot_s;
       }
-      ModeChoice choice = ChooseMode(p, mv, mv.path_mbps);
-      ScheduledMigration sm;
-      sm.mover = static_cast<int>(i);
-      sm.mode = choice.mode;
-      sm.group = group++;
-      sm.start_s = t;
-      sm.end_s = t + choice.prediction.total_s;
-      sm.bandwidth_mbps = mv.path_mbps;
-      sm.prediction = choice.prediction;
-      sm.note = choice.note;
-      sm.execution_transfer_s = choice.execution_transfer_s;
+      ScheduledMigration sm = PlanMigration(p, static_cast<int>(i), t, mv.path_mbps, group++);
       t = sm.end_s;
       s.migrations.push_back(std::move(sm));
     }
