@@ -44,9 +44,10 @@ class Testbed {
   // Reconnects to an agent (after a restart).
   void Reconnect(const std::string& host);
 
-  // Starts a guest on `host` running `run` (a workload command line, or empty).
+  // Starts a guest on `host` running `run` (a workload command line, or empty); `extra` is
+  // appended to `scripts/testbed guest` (e.g. "--ip 10.77.0.101/24").
   bool StartGuest(const std::string& name, const std::string& host, int memory_mib,
-                  const std::string& run, std::string* error);
+                  const std::string& run, std::string* error, const std::string& extra = "");
   // Heartbeat numbers the guest printed so far ("convoy-alive NAME N"), in order.
   std::vector<long> Heartbeats(const std::string& guest) const;
   // Waits until the guest's heartbeat passes `count`; false after `timeout_s`.

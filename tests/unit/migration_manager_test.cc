@@ -150,14 +150,26 @@ TEST_F(MigrationManagerTest, ClearErrors) {
 
 TEST_F(MigrationManagerTest, StartWithTheSameIdIsIdempotent) {
   auto request = Request("vm1", "pre-copy");
-  request.set_id("op-7/vm1");
+  request.set_id("op-7.vm1");
   auto a = manager_->Start(request);
   auto b = manager_->Start(request);
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(a->id(), "op-7/vm1");
+  EXPECT_EQ(a->id(), "op-7.vm1");
   EXPECT_EQ(b->id(), a->id());
   hv_.Complete("vm1");
   WaitFor(a->id(), "completed");
+}
+
+TEST_F(MigrationManagerTest, IdsThatWouldEscapeTheStateDirectoryAreRefused) {
+  for (const char* id : {"../x", "a/b", ".hidden"}) {
+    auto request = Request("vm1", "pre-copy");
+    request.set_id(id);
+    auto started = manager_->Start(request);
+    ASSERT_FALSE(started.ok()) << id;
+    EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_NE(std::string(started.status().message()).find("not a valid migration id"),
+              std::string::npos);
+  }
 }
 
 TEST_F(MigrationManagerTest, PostCopyModeSwitchesAtOnceAndCannotBeAborted) {

@@ -1,0 +1,43 @@
+// The public gRPC API (proto/convoy/v1/controller.proto) over Inventory and Operations.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "controller/inventory.h"
+#include "controller/operations.h"
+#include "convoy/v1/controller.grpc.pb.h"
+
+namespace convoy::controller {
+
+class ControllerService final : public v1::Controller::Service {
+ public:
+  ControllerService(controller::Inventory* inventory, Operations* operations,
+                    int heartbeat_interval_ms)
+      : inventory_(inventory),
+        operations_(operations),
+        heartbeat_interval_ms_(heartbeat_interval_ms) {}
+
+  grpc::Status Heartbeat(grpc::ServerContext*, const v1::AgentHello* hello,
+                         v1::HeartbeatReply* reply) override;
+  grpc::Status Inventory(grpc::ServerContext*, const v1::InventoryRequest* request,
+                         v1::InventoryResponse* response) override;
+  grpc::Status Plan(grpc::ServerContext*, const v1::ControllerPlanRequest* request,
+                    v1::PlanPreview* response) override;
+  grpc::Status Submit(grpc::ServerContext*, const v1::SubmitRequest* request,
+                      v1::Operation* response) override;
+  grpc::Status GetOperation(grpc::ServerContext*, const v1::OperationRef* request,
+                            v1::Operation* response) override;
+  grpc::Status ListOperations(grpc::ServerContext*, const v1::ListOperationsRequest* request,
+                              v1::ListOperationsResponse* response) override;
+  grpc::Status Watch(grpc::ServerContext* context, const v1::WatchOperationRequest* request,
+                     grpc::ServerWriter<v1::Event>* writer) override;
+  grpc::Status Cancel(grpc::ServerContext*, const v1::OperationRef* request,
+                      v1::Operation* response) override;
+
+ private:
+  controller::Inventory* inventory_;
+  Operations* operations_;
+  int heartbeat_interval_ms_;
+};
+
+}  // namespace convoy::controller

@@ -1,0 +1,531 @@
+#include "controller/executor.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "controller/measured_plan.h"
+#include "convoy/common/units.h"
+
+namespace convoy::controller {
+namespace {
+
+double RealNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The agent's mode for a planned migration. A pre-copy under `auto` may be switched to
+// post-copy by the executor when it stalls, so it starts as pre-then-post.
+std::string AgentMode(const v1::Migration& m, const std::string& requested_mode) {
+  if (m.mode() == "post-copy" || m.mode() == "enlightened") return "post-copy";
+  if (requested_mode == "pre-copy") return "pre-copy";
+  return "pre-then-post";
+}
+
+bool GroupKey(const v1::Action& a, std::string* key) {
+  if (a.kind() != "migrate" || a.planned().coordinated_app().empty()) return false;
+  *key = absl::StrCat(a.planned().coordinated_app(), "#", a.planned().group());
+  return true;
+}
+
+}  // namespace
+
+Executor::Executor(v1::Operation op, Inventory* inventory, PowerDriver* power,
+                   store::StateStore* store, EventBus* events, ExecutorOptions options)
+    : inventory_(inventory),
+      power_(power),
+      store_(store),
+      events_(events),
+      options_(std::move(options)),
+      op_(std::move(op)) {
+  if (!options_.now_unix_s) options_.now_unix_s = RealNow;
+}
+
+Executor::~Executor() { Join(); }
+
+void Executor::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void Executor::RequestCancel() { cancel_ = true; }
+
+void Executor::Join() {
+  if (thread_.joinable()) thread_.join();
+  for (auto& t : power_threads_) {
+    if (t.joinable()) t.join();
+  }
+  power_threads_.clear();
+}
+
+v1::Operation Executor::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return op_;
+}
+
+v1::Action* Executor::Find(const std::string& id) {
+  for (auto& a : *op_.mutable_actions()) {
+    if (a.id() == id) return &a;
+  }
+  return nullptr;
+}
+
+bool Executor::Save(const v1::Action& a) {
+  Status s = store_->PutAction(op_.id(), a);
+  if (!s.ok()) {
+    spdlog::error("operation {}: cannot persist {}: {}", op_.id(), a.id(),
+                  std::string(s.message()));
+    store_failed_ = true;
+    return false;
+  }
+  return true;
+}
+
+void Executor::Publish(const std::string& kind, const std::string& message, const v1::Action* a) {
+  v1::Event e;
+  e.set_operation_id(op_.id());
+  e.set_at_unix_s(Now());
+  e.set_kind(kind);
+  e.set_message(message);
+  e.set_operation_state(op_.state());
+  if (a != nullptr) *e.mutable_action() = *a;
+  auto seq = events_->Publish(std::move(e));
+  if (!seq.ok()) {
+    spdlog::warn("operation {}: event not persisted: {}", op_.id(),
+                 std::string(seq.status().message()));
+  }
+}
+
+bool Executor::SetState(v1::Action* a, const std::string& state, const std::string& message) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    a->set_state(state);
+    if (IsActive(state) && a->started_unix_s() == 0) a->set_started_unix_s(Now());
+    if (IsTerminal(state)) {
+      if (a->finished_unix_s() == 0) a->set_finished_unix_s(Now());
+      if (a->started_unix_s() > 0) a->set_measured_s(a->finished_unix_s() - a->started_unix_s());
+      if (state == kFailed || state == kSkipped || state == kCancelled) a->set_error(message);
+    }
+  }
+  if (!Save(*a)) return false;
+  spdlog::info("operation {}: {} {}{}{}", op_.id(), a->id(), state, message.empty() ? "" : ": ",
+               message);
+  Publish("action", message.empty() ? absl::StrCat(a->id(), " ", state)
+                                    : absl::StrCat(a->id(), " ", state, ": ", message),
+          a);
+  return true;
+}
+
+void Executor::Note(v1::Action* a, const std::string& note) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    a->add_notes(note);
+  }
+  Save(*a);
+  Publish("note", absl::StrCat(a->id(), ": ", note), a);
+}
+
+void Executor::Run() {
+  if (op_.state() == "planned") {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      op_.set_state("running");
+      op_.set_started_unix_s(Now());
+    }
+    v1::Operation header = op_;
+    header.clear_actions();
+    if (!store_->PutOperation(header).ok()) store_failed_ = true;
+    Publish("operation", "operation started", nullptr);
+  } else {
+    Publish("operation", "operation resumed by a restarted controller", nullptr);
+    WaitForAgents();
+  }
+  // Capacity: the NIC speeds the plan was made with, refreshed from the inventory.
+  auto snapshot = inventory_->Snapshot();
+  for (const auto& h : snapshot.cluster().hosts()) {
+    capacity_.host_mbps[h.name()] = GbpsToMbps(h.nic_gbps());
+  }
+  // Power actions that were running when the controller stopped are run again (booting a
+  // host that is on, or shutting down one that is off, is harmless).
+  for (auto& a : *op_.mutable_actions()) {
+    if (a.kind() != "migrate" && IsActive(a.state())) StartPower(&a);
+  }
+  Loop();
+  Finish();
+}
+
+void Executor::WaitForAgents() {
+  // A restarted controller knows no agent until each calls in: wait for the hosts this
+  // operation touches (bounded), then read where every VM is.
+  std::set<std::string> hosts;
+  for (const auto& a : op_.actions()) {
+    if (!IsTerminal(a.state())) hosts.insert(a.host());
+    if (a.kind() == "migrate" && !IsTerminal(a.state())) hosts.insert(a.to());
+  }
+  const double deadline = Now() + options_.resume_wait_s;
+  while (Now() < deadline) {
+    const bool all_known = std::all_of(hosts.begin(), hosts.end(), [&](const std::string& h) {
+      return inventory_->Health(h) == "up";
+    });
+    if (all_known) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  inventory_->Refresh();
+}
+
+void Executor::Loop() {
+  bool cancelling = false;
+  while (!store_failed_) {
+    if (cancel_ && !cancelling) {
+      cancelling = true;
+      Cancel();
+    }
+    for (auto& a : *op_.mutable_actions()) {
+      if (a.kind() == "migrate" && IsActive(a.state())) PollMigration(&a);
+    }
+    CollectPowerResults();
+    for (const auto& [id, why] : ActionsToSkip(op_.actions())) {
+      SetState(Find(id), kSkipped, absl::StrCat("not run: ", why));
+    }
+    if (Now() - last_tick_unix_s_ >= options_.tick_ms / 1000.0) {
+      last_tick_unix_s_ = Now();
+      Adapt();
+    }
+    if (!cancelling) {
+      for (const auto& id : ReadyActions(op_.actions(), capacity_)) {
+        if (!StartAction(id)) break;
+      }
+    }
+    const bool all_done = std::all_of(op_.actions().begin(), op_.actions().end(),
+                                      [](const auto& a) { return IsTerminal(a.state()); });
+    if (all_done) return;
+    events_->Poke();
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.poll_ms));
+  }
+}
+
+bool Executor::StartAction(const std::string& id) {
+  v1::Action* a = Find(id);
+  if (a->kind() == "migrate") return StartMigration(a);
+  if (!SetState(a, kRunning, "")) return false;
+  StartPower(a);
+  return true;
+}
+
+bool Executor::StartMigration(v1::Action* a) {
+  // Where is the VM now? Already on the destination (a restarted controller, or an operator
+  // who moved it): nothing to do. Anywhere else but the source: refuse, never move it twice.
+  const std::string where = inventory_->HostOf(a->vm());
+  if (where == a->to()) return SetState(a, kDone, "already on the destination");
+  if (where != a->host()) {
+    return SetState(a, kFailed,
+                    where.empty()
+                        ? absl::StrCat("VM ", a->vm(), " is not running on any known host")
+                        : absl::StrCat("VM ", a->vm(), " runs on ", where, ", not on ",
+                                       a->host(), " as planned"));
+  }
+  auto destination = inventory_->DestinationOf(a->to());
+  if (!destination.ok()) return SetState(a, kFailed, std::string(destination.status().message()));
+  auto channel = inventory_->Channel(a->host());
+  if (!channel.ok()) return SetState(a, kFailed, std::string(channel.status().message()));
+
+  v1::StartMigrationRequest request;
+  request.set_id(absl::StrCat(op_.id(), ".", a->vm()));
+  request.set_vm(a->vm());
+  *request.mutable_destination() = *destination;
+  request.set_mode(AgentMode(a->planned(), op_.request().request().mode()));
+  request.set_bandwidth_mibps(MbpsToMibps(a->planned().bandwidth_mbps()));
+  request.set_downtime_ms(op_.request().request().downtime_ms() > 0
+                              ? op_.request().request().downtime_ms()
+                              : 300);
+  request.set_auto_converge(request.mode() == "pre-copy" && !a->planned().converges());
+  request.set_timeout_s(options_.migration_timeout_s);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    a->set_agent_migration_id(request.id());
+  }
+  // Persisted before the agent hears of it: a restart finds the id and asks the agent.
+  if (!SetState(a, kRunning, absl::StrFormat("%s to %s, %s at %.0f Mb/s", a->host(), a->to(),
+                                             request.mode(), a->planned().bandwidth_mbps()))) {
+    return false;
+  }
+  auto started = (*channel)->StartMigration(request);
+  if (!started.ok()) return SetState(a, kFailed, std::string(started.status().message()));
+  std::lock_guard<std::mutex> lock(mu_);
+  *a->mutable_progress() = *started;
+  return true;
+}
+
+void Executor::PollMigration(v1::Action* a) {
+  auto channel = inventory_->Channel(a->host());
+  if (!channel.ok()) return;  // the source's agent is away; try again next poll
+  auto progress = (*channel)->GetMigration(a->agent_migration_id());
+  if (!progress.ok()) {
+    if (progress.status().code() == absl::StatusCode::kNotFound) {
+      // Persisted as running but the agent never heard of it (the controller stopped between
+      // the two): start it now, with the same id.
+      spdlog::info("operation {}: {} unknown to the agent, starting it", op_.id(), a->id());
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        a->set_state(kPending);
+      }
+      StartMigration(a);
+    }
+    return;
+  }
+  const std::string previous = a->state();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    *a->mutable_progress() = *progress;
+  }
+  const std::string& s = progress->state();
+  if (s == "completed") {
+    // The agent's clock times the migration itself, not this poll.
+    if (progress->started_at_unix_s() > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      a->set_started_unix_s(progress->started_at_unix_s());
+      a->set_finished_unix_s(progress->started_at_unix_s() + progress->elapsed_s());
+    }
+    SetState(a, kDone, absl::StrFormat("%.1f s (predicted %.1f s), %.0f MiB sent",
+                                       progress->elapsed_s(), a->predicted_s(),
+                                       progress->data_processed_mib()));
+  } else if (s == "failed" || s == "aborted") {
+    SetState(a, cancel_ ? kCancelled : kFailed,
+             progress->error().empty() ? s : progress->error());
+  } else if (s == "postcopy" && previous != kPostCopy) {
+    SetState(a, kPostCopy, "executing on the destination, pages follow");
+  }
+}
+
+void Executor::StartPower(v1::Action* a) {
+  const std::string id = a->id();
+  const std::string host = a->host();
+  const std::string kind = a->kind();
+  power_threads_.emplace_back([this, id, host, kind] {
+    Status result;
+    if (kind == "boot") {
+      result = power_->Boot(host);
+      // On when its agent calls in.
+      const double deadline = Now() + options_.boot_wait_s;
+      while (result.ok() && inventory_->Health(host) != "up") {
+        if (Now() > deadline) {
+          result = absl::DeadlineExceededError(absl::StrFormat(
+              "host %s booted but its agent did not register within %.0f s", host,
+              options_.boot_wait_s));
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      }
+    } else {
+      // Never power off a host that still runs a VM.
+      inventory_->Refresh();
+      auto snapshot = inventory_->Snapshot();
+      std::string left;
+      for (const auto& vm : snapshot.cluster().vms()) {
+        if (vm.host() == host) absl::StrAppend(&left, left.empty() ? "" : ", ", vm.name());
+      }
+      result = left.empty() ? power_->Shutdown(host)
+                            : absl::FailedPreconditionError(absl::StrCat(
+                                  "host ", host, " still runs ", left, ": not powered off"));
+      if (result.ok()) inventory_->MarkOff(host);
+    }
+    std::lock_guard<std::mutex> lock(power_mu_);
+    power_results_[id] = result;
+  });
+}
+
+void Executor::CollectPowerResults() {
+  std::map<std::string, Status> results;
+  {
+    std::lock_guard<std::mutex> lock(power_mu_);
+    results.swap(power_results_);
+  }
+  for (const auto& [id, status] : results) {
+    v1::Action* a = Find(id);
+    if (status.ok()) {
+      SetState(a, kDone, "");
+    } else {
+      SetState(a, kFailed, std::string(status.message()));
+    }
+  }
+}
+
+void Executor::Adapt() {
+  std::map<std::string, std::vector<v1::Action*>> groups;
+  for (auto& a : *op_.mutable_actions()) {
+    if (a.kind() != "migrate" || a.state() != kRunning) continue;
+    const auto& p = a.progress();
+    std::string key;
+    if (GroupKey(a, &key)) groups[key].push_back(&a);
+    // Bandwidth drop: the achieved rate stays well under the limit the plan set.
+    const double limit = p.speed_limit_mibps();
+    if (limit > 0 && p.elapsed_s() > options_.tick_ms / 1000.0 && p.bandwidth_mibps() > 0 &&
+        p.bandwidth_mibps() < options_.bandwidth_drop_fraction * limit) {
+      if (++slow_ticks_[a.id()] == 2 && capacity_.sequential_hosts.count(a.host()) == 0) {
+        capacity_.sequential_hosts.insert(a.host());
+        capacity_.sequential_hosts.insert(a.to());
+        Note(&a, absl::StrFormat("achieves %.1f MiB/s of the %.1f MiB/s planned: from now on one "
+                                 "migration at a time on %s and %s",
+                                 p.bandwidth_mibps(), limit, a.host(), a.to()));
+      }
+    } else {
+      slow_ticks_[a.id()] = 0;
+    }
+    // A pre-copy that stopped making progress: switch it to post-copy where the mode allows.
+    const bool late_round =
+        p.iteration() >= std::max<uint32_t>(a.planned().rounds() + 2, 4);
+    const double remaining = p.data_remaining_mib();
+    auto last = last_remaining_mib_.find(a.id());
+    const bool not_shrinking = last != last_remaining_mib_.end() && remaining >= 0.9 * last->second;
+    last_remaining_mib_[a.id()] = remaining;
+    if (late_round && not_shrinking) {
+      if (++stalled_ticks_[a.id()] == 2 && p.mode() == "pre-then-post") {
+        auto channel = inventory_->Channel(a.host());
+        if (channel.ok()) {
+          auto switched = (*channel)->SwitchToPostCopy(a.agent_migration_id());
+          Note(&a, switched.ok()
+                       ? absl::StrFormat("stalled at round %u with %.0f MiB left: switched to "
+                                         "post-copy",
+                                         p.iteration(), remaining)
+                       : absl::StrCat("stalled; the switch to post-copy failed: ",
+                                      switched.status().message()));
+        }
+      }
+    } else {
+      stalled_ticks_[a.id()] = 0;
+    }
+  }
+  for (auto& [key, members] : groups) Repace(key, members);
+}
+
+void Executor::Repace(const std::string& group_key, std::vector<v1::Action*> members) {
+  // COMMA stage 1 (seed 001 eq. 2): the bulk copies of one group share the group's bandwidth so
+  // that they finish together. The plan splits it in proportion to size; here, every tick, each
+  // member's time to finish is estimated from how fast its remaining data actually fell since
+  // the last tick, and the bandwidth moves from the members that would finish early to those
+  // that would finish late (the group's total stays the same). Only while every member is in
+  // its first pass: the dirty iteration is timed by the plan.
+  if (members.size() < 2) return;
+  double total_mibps = 0;
+  std::vector<double> eta_s(members.size(), 0);
+  bool have_rates = true;
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const auto& p = members[k]->progress();
+    if (p.iteration() > 1 || p.data_remaining_mib() <= 0 || p.speed_limit_mibps() <= 0) return;
+    total_mibps += p.speed_limit_mibps();
+    auto last = repace_seen_.find(members[k]->id());
+    const double now = Now();
+    if (last != repace_seen_.end() && now > last->second.first &&
+        last->second.second > p.data_remaining_mib()) {
+      const double fall_mibps = (last->second.second - p.data_remaining_mib()) /
+                                (now - last->second.first);
+      eta_s[k] = p.data_remaining_mib() / fall_mibps;
+    } else {
+      have_rates = false;
+    }
+    repace_seen_[members[k]->id()] = {now, p.data_remaining_mib()};
+  }
+  if (!have_rates || total_mibps <= 0) return;
+  double mean_eta_s = 0;
+  for (double e : eta_s) mean_eta_s += e / static_cast<double>(eta_s.size());
+  if (mean_eta_s <= 0) return;
+  // Speed in proportion to the time each needs at its current speed, normalised to the total.
+  std::vector<double> want(members.size());
+  double want_total = 0;
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const double ratio = std::clamp(eta_s[k] / mean_eta_s, 0.25, 4.0);
+    want[k] = members[k]->progress().speed_limit_mibps() * ratio;
+    want_total += want[k];
+  }
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    v1::Action* a = members[k];
+    const double share = total_mibps * want[k] / want_total;
+    const double current = a->progress().speed_limit_mibps();
+    if (std::abs(share - current) < 0.05 * current) continue;
+    auto channel = inventory_->Channel(a->host());
+    if (!channel.ok()) continue;
+    auto set = (*channel)->SetSpeed(a->agent_migration_id(), share);
+    if (set.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      *a->mutable_progress() = *set;
+    }
+    Note(a, set.ok() ? absl::StrFormat("%s: re-paced %.1f -> %.1f MiB/s (%.0f MiB left, %.1f s "
+                                       "to go against the group's %.1f s)",
+                                       group_key, current, share,
+                                       a->progress().data_remaining_mib(), eta_s[k], mean_eta_s)
+                     : absl::StrCat("re-pacing failed: ", set.status().message()));
+  }
+}
+
+void Executor::Cancel() {
+  Publish("operation", "cancel requested", nullptr);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    op_.set_state("cancelling");
+  }
+  v1::Operation header = op_;
+  header.clear_actions();
+  if (!store_->PutOperation(header).ok()) store_failed_ = true;
+  for (auto& a : *op_.mutable_actions()) {
+    if (a.state() == kPending) {
+      SetState(&a, kCancelled, "cancelled before it started");
+    } else if (a.kind() == "migrate" && a.state() == kRunning) {
+      auto channel = inventory_->Channel(a.host());
+      if (!channel.ok()) continue;
+      auto aborted = (*channel)->Abort(a.agent_migration_id());
+      if (!aborted.ok()) {
+        Note(&a, absl::StrCat("could not abort (it goes on): ", aborted.status().message()));
+      }
+    }
+  }
+}
+
+void Executor::Finish() {
+  // Power threads first: their results are part of the outcome.
+  for (auto& t : power_threads_) {
+    if (t.joinable()) t.join();
+  }
+  power_threads_.clear();
+  CollectPowerResults();
+  int failed = 0, done = 0;
+  std::string first_error;
+  for (const auto& a : op_.actions()) {
+    if (a.state() == kDone) ++done;
+    if (a.state() == kFailed) {
+      if (first_error.empty()) first_error = absl::StrCat(a.id(), ": ", a.error());
+      ++failed;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    op_.set_finished_unix_s(Now());
+    if (store_failed_) {
+      op_.set_state("failed");
+      op_.set_error("the state store failed: the operation was stopped (see the log)");
+    } else if (cancel_) {
+      op_.set_state("cancelled");
+    } else if (failed > 0) {
+      op_.set_state("failed");
+      op_.set_error(absl::StrCat(failed, " of ", op_.actions_size(), " actions failed; first: ",
+                                 first_error));
+    } else {
+      op_.set_state("succeeded");
+    }
+    *op_.mutable_measured() = MeasuredPlan(op_);
+  }
+  v1::Operation header = op_;
+  header.clear_actions();
+  (void)store_->PutOperation(header);
+  Publish("operation",
+          absl::StrFormat("operation %s: %d of %d actions done, makespan %.1f s (predicted "
+                          "%.1f s)",
+                          op_.state(), done, op_.actions_size(), op_.measured().makespan_s(),
+                          op_.plan().makespan_s()),
+          nullptr);
+  finished_ = true;
+  events_->Poke();
+}
+
+}  // namespace convoy::controller

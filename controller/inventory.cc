@@ -1,0 +1,224 @@
+#include "controller/inventory.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace convoy::controller {
+namespace {
+
+double RealNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Host part of "host:port".
+std::string HostPart(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+}  // namespace
+
+Inventory::Inventory(AgentDialer* dialer, InventoryOptions options)
+    : dialer_(dialer), options_(std::move(options)) {
+  if (!options_.now_unix_s) options_.now_unix_s = RealNow;
+}
+
+bool Inventory::IsUp(const Entry& e, double now) const {
+  return !e.off && now - e.last_heartbeat_unix_s <= options_.heartbeat_timeout_ms / 1000.0;
+}
+
+Status Inventory::Heartbeat(const v1::AgentHello& hello) {
+  if (hello.name().empty() || hello.address().empty()) {
+    return absl::InvalidArgumentError("heartbeat: the agent's name and address are required");
+  }
+  const double now = options_.now_unix_s();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = agents_.find(hello.name());
+  if (it != agents_.end() && it->second.hello.address() != hello.address() &&
+      IsUp(it->second, now)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "host name ", hello.name(), " is already held by the agent at ",
+        it->second.hello.address(), " (this one is at ", hello.address(), ")"));
+  }
+  Entry& e = agents_[hello.name()];
+  e.hello = hello;
+  e.last_heartbeat_unix_s = now;
+  e.off = false;
+  return absl::OkStatus();
+}
+
+void Inventory::Refresh(uint32_t dirty_rate_period_s) {
+  std::vector<std::pair<std::string, std::string>> targets;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const double now = options_.now_unix_s();
+    for (const auto& [name, e] : agents_) {
+      if (IsUp(e, now)) targets.emplace_back(name, e.hello.address());
+    }
+  }
+  std::vector<std::thread> workers;
+  for (const auto& [name, address] : targets) {
+    workers.emplace_back([this, name = name, address = address, dirty_rate_period_s] {
+      v1::DescribeRequest request;
+      request.set_dirty_rate_period_s(dirty_rate_period_s);
+      auto report = dialer_->Dial(name, address)->Describe(request);
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = agents_.find(name);
+      if (it == agents_.end()) return;
+      if (report.ok()) {
+        it->second.report = *std::move(report);
+        it->second.has_report = true;
+        it->second.error.clear();
+      } else {
+        it->second.error = std::string(report.status().message());
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+}
+
+v1::InventoryResponse Inventory::Snapshot() {
+  std::lock_guard<std::mutex> lock(mu_);
+  const double now = options_.now_unix_s();
+  v1::InventoryResponse out;
+  for (const auto& [name, e] : agents_) {
+    v1::AgentState* s = out.add_agents();
+    s->set_name(name);
+    s->set_address(e.hello.address());
+    s->set_health(e.off ? "off" : IsUp(e, now) ? "up" : "down");
+    s->set_last_heartbeat_unix_s(e.last_heartbeat_unix_s);
+    s->set_error(e.error);
+    *s->mutable_report() = e.report;
+    if (!e.off && !IsUp(e, now)) continue;  // a down host is neither source nor destination
+    if (!e.has_report && !e.off) continue;
+    v1::Host* h = out.mutable_cluster()->add_hosts();
+    *h = e.hello.host();
+    h->set_name(name);
+    if (h->switch_().empty()) h->set_switch_("default");
+    if (h->nic_gbps() <= 0) h->set_nic_gbps(1);
+    h->set_cpus(e.report.cpus());
+    h->set_memory_gib(e.report.memory_mib() / 1024.0);
+    h->set_online(!e.off);
+    // The NIC is what the probe measured, when that is less than what the agent declared.
+    double measured = 0;
+    for (const auto& [pair, mbps] : bandwidth_mbps_) {
+      if (pair.rfind(name + "->", 0) == 0) measured = std::max(measured, mbps);
+    }
+    if (measured > 0) h->set_nic_gbps(std::min(h->nic_gbps(), measured / 1000.0));
+    if (e.off) continue;
+    for (const auto& vm : e.report.vms()) {
+      if (vm.state() != "running" && vm.state() != "paused") continue;
+      v1::Vm* v = out.mutable_cluster()->add_vms();
+      v->set_name(vm.name());
+      v->set_host(name);
+      v->set_vcpus(vm.vcpus());
+      v->set_memory_gib(std::max(vm.max_memory_mib(), vm.memory_mib()) / 1024.0);
+      if (vm.dirty_rate().status() == "measured") v->set_dirty_mibps(vm.dirty_rate().mibps());
+      // The host sees the guest's sends as the tap's receives.
+      double out_mbps = 0, in_mbps = 0;
+      for (const auto& tap : vm.taps()) {
+        out_mbps += tap.rx_mbps();
+        in_mbps += tap.tx_mbps();
+      }
+      v->set_net_out_mbps(out_mbps);
+      v->set_net_in_mbps(in_mbps);
+    }
+  }
+  for (const auto& [pair, mbps] : bandwidth_mbps_) (*out.mutable_bandwidth_mbps())[pair] = mbps;
+  return out;
+}
+
+StatusOr<std::shared_ptr<AgentChannel>> Inventory::Channel(const std::string& host) {
+  std::string address;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = agents_.find(host);
+    if (it == agents_.end()) {
+      return absl::UnavailableError(absl::StrCat("host ", host, " has no agent registered"));
+    }
+    if (!IsUp(it->second, options_.now_unix_s())) {
+      return absl::UnavailableError(
+          absl::StrFormat("host %s is %s: its agent's last heartbeat was %.0f s ago", host,
+                          it->second.off ? "off" : "down",
+                          options_.now_unix_s() - it->second.last_heartbeat_unix_s));
+    }
+    address = it->second.hello.address();
+  }
+  return dialer_->Dial(host, address);
+}
+
+StatusOr<v1::Destination> Inventory::DestinationOf(const std::string& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = agents_.find(host);
+  if (it == agents_.end()) {
+    return absl::UnavailableError(absl::StrCat("host ", host, " has no agent registered"));
+  }
+  const auto& hello = it->second.hello;
+  if (hello.libvirt_uri().empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "host ", host, "'s agent does not say how to reach its libvirtd (--peer-libvirt-uri)"));
+  }
+  v1::Destination d;
+  d.set_host(host);
+  d.set_libvirt_uri(hello.libvirt_uri());
+  d.set_migration_address(hello.migration_address().empty() ? HostPart(hello.address())
+                                                            : hello.migration_address());
+  return d;
+}
+
+std::string Inventory::HostOf(const std::string& vm) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [name, e] : agents_) {
+    for (const auto& v : e.report.vms()) {
+      if (v.name() == vm && (v.state() == "running" || v.state() == "paused")) return name;
+    }
+  }
+  return "";
+}
+
+std::string Inventory::Health(const std::string& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = agents_.find(host);
+  if (it == agents_.end()) return "unknown";
+  if (it->second.off) return "off";
+  return IsUp(it->second, options_.now_unix_s()) ? "up" : "down";
+}
+
+void Inventory::MarkOff(const std::string& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = agents_.find(host);
+  if (it != agents_.end()) it->second.off = true;
+}
+
+void Inventory::ProbeBandwidth(const std::vector<std::pair<std::string, std::string>>& pairs,
+                               double seconds_each) {
+  // One probe at a time: probes that share a NIC would measure each other.
+  for (const auto& [from, to] : pairs) {
+    std::string target;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = agents_.find(to);
+      if (it == agents_.end()) continue;
+      target = it->second.hello.probe_address();
+    }
+    auto channel = Channel(from);
+    if (!channel.ok() || target.empty()) continue;
+    v1::ProbeRequest request;
+    request.set_target(target);
+    request.set_max_seconds(seconds_each);
+    auto result = (*channel)->Probe(request);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (result.ok()) {
+      bandwidth_mbps_[from + "->" + to] = result->mbps();
+    } else {
+      agents_[from].error = absl::StrCat("probe to ", to, ": ", result.status().message());
+    }
+  }
+}
+
+}  // namespace convoy::controller

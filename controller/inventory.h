@@ -1,0 +1,78 @@
+// The live inventory: agents register and heartbeat; their host and VM reports are kept
+// current; a host whose agent misses heartbeats is down. Thread-safe.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "controller/agent_channel.h"
+#include "convoy/common/status.h"
+#include "convoy/v1/controller.pb.h"
+
+namespace convoy::controller {
+
+struct InventoryOptions {
+  // A host is down when its agent has not called for this long.
+  int heartbeat_timeout_ms = 6000;
+  // The interval agents are told to heartbeat at.
+  int heartbeat_interval_ms = 2000;
+  // Wall clock, unix seconds (tests replace it).
+  std::function<double()> now_unix_s;
+};
+
+class Inventory {
+ public:
+  Inventory(AgentDialer* dialer, InventoryOptions options);
+
+  // Registers the agent or refreshes it. FAILED_PRECONDITION when an agent that is up already
+  // holds the name at another address (two hosts with one name). INVALID_ARGUMENT for a hello
+  // without a name or address.
+  Status Heartbeat(const v1::AgentHello& hello);
+
+  // Describes every agent that is up, in parallel; failures are kept per agent (AgentState.error)
+  // and do not fail the call. Dirty rates are measured when dirty_rate_period_s > 0.
+  void Refresh(uint32_t dirty_rate_period_s = 0);
+
+  // Agents, their health and last reports; the cluster in the scenario model (hosts that are up
+  // or off, their running VMs; links and apps are not known here) and measured bandwidths.
+  v1::InventoryResponse Snapshot();
+
+  // The channel to a host's agent; UNAVAILABLE when the host is unknown or down.
+  StatusOr<std::shared_ptr<AgentChannel>> Channel(const std::string& host);
+  // How a source reaches `host` for a migration.
+  StatusOr<v1::Destination> DestinationOf(const std::string& host);
+  // Where the VM runs according to the last reports ("" when no report has it).
+  std::string HostOf(const std::string& vm);
+  // Health of a host: up | down | off | unknown.
+  std::string Health(const std::string& host);
+  // The controller powered the host off (its agent stops calling: not "down").
+  void MarkOff(const std::string& host);
+
+  // Measures the bandwidth from each host to each other with the agents' probe; results go
+  // into the snapshot and into the cluster (a host's NIC speed is lowered to what it measured).
+  void ProbeBandwidth(const std::vector<std::pair<std::string, std::string>>& pairs,
+                      double seconds_each = 2.0);
+
+ private:
+  struct Entry {
+    v1::AgentHello hello;
+    double last_heartbeat_unix_s = 0;
+    bool off = false;
+    std::string error;
+    v1::HostReport report;
+    bool has_report = false;
+  };
+  bool IsUp(const Entry& e, double now) const;
+
+  AgentDialer* dialer_;
+  InventoryOptions options_;
+  std::mutex mu_;
+  std::map<std::string, Entry> agents_;
+  std::map<std::string, double> bandwidth_mbps_;  // "from->to"
+};
+
+}  // namespace convoy::controller

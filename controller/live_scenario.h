@@ -1,0 +1,22 @@
+// The planner's input made from the live inventory: the same Scenario a user writes by hand.
+#pragma once
+
+#include "convoy/common/status.h"
+#include "convoy/v1/controller.pb.h"
+#include "convoy/v1/request.pb.h"
+
+namespace convoy::controller {
+
+// Checks the hosts and VMs the request names against the inventory: INVALID_ARGUMENT for an
+// unknown host or VM (listing the known ones), FAILED_PRECONDITION for a host whose agent is
+// down, with how long ago it was last heard from.
+Status CheckRequestAgainstInventory(const v1::InventoryResponse& inventory,
+                                    const v1::EvacuationRequest& request, double now_unix_s);
+
+// The cluster, the request's apps attached to their VMs (each VM a traffic entry names gets the
+// app's name) and the request. INVALID_ARGUMENT when an app names a VM the inventory does not
+// have.
+StatusOr<v1::Scenario> LiveScenario(const v1::Cluster& cluster,
+                                    const v1::ControllerPlanRequest& request);
+
+}  // namespace convoy::controller

@@ -1,0 +1,144 @@
+// convoyd: the controller. Keeps the live inventory of the agents, plans evacuations on it,
+// executes them as DAGs of actions through the agents, persists every step in SQLite, and
+// serves the public API (proto/convoy/v1/controller.proto) with gRPC reflection.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <thread>
+
+#include "controller/controller_service.h"
+#include "controller/inventory.h"
+#include "controller/operations.h"
+#include "controller/power_driver.h"
+#include "convoy/api/planning_service.h"
+#include "convoy/store/sqlite_state_store.h"
+
+namespace {
+
+void OnSignal(int) {
+  // Every step is in the store before it is acted on; a restarted convoyd resumes. Leave now.
+  std::_Exit(0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"convoyd: the Convoy controller"};
+  std::string listen = "127.0.0.1:7600";
+  std::string state = "/var/lib/convoyd/state.db";
+  int tick_ms = 5000;
+  int poll_ms = 1000;
+  int heartbeat_timeout_ms = 6000;
+  int heartbeat_interval_ms = 2000;
+  int refresh_interval_ms = 5000;
+  std::string power_command;
+  std::string ipmi_hosts_file;
+  double migration_timeout_s = 0;
+  double boot_wait_s = 300;
+  app.set_config("--config", "", "Configuration file (key = value; flags override it)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.add_option("--listen", listen, "Address of the gRPC API (host:port)");
+  app.add_option("--state", state, "SQLite database of operations (created if missing)");
+  app.add_option("--tick-ms", tick_ms, "Adaptation tick of the executor")
+      ->check(CLI::Range(100, 600000));
+  app.add_option("--poll-ms", poll_ms, "How often running migrations are read")
+      ->check(CLI::Range(50, 60000));
+  app.add_option("--heartbeat-timeout-ms", heartbeat_timeout_ms,
+                 "A host is down after this long without a heartbeat")
+      ->check(CLI::Range(500, 3600000));
+  app.add_option("--heartbeat-interval-ms", heartbeat_interval_ms,
+                 "Interval the agents are told to heartbeat at")
+      ->check(CLI::Range(100, 600000));
+  app.add_option("--refresh-interval-ms", refresh_interval_ms,
+                 "How often the agents' reports are re-read")
+      ->check(CLI::Range(200, 3600000));
+  app.add_option("--power-command", power_command,
+                 "Command run as `CMD boot|shutdown HOST` to power hosts on and off");
+  app.add_option("--ipmi-hosts-file", ipmi_hosts_file,
+                 "Power hosts with ipmitool: lines `HOST BMC_ADDRESS USER PASSWORD_FILE`");
+  app.add_option("--migration-timeout-s", migration_timeout_s,
+                 "Give up a pre-copy that has not converged after this long (0: never)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--boot-wait-s", boot_wait_s,
+                 "How long a booted host's agent has to register")
+      ->check(CLI::PositiveNumber);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  if (!power_command.empty() && !ipmi_hosts_file.empty()) {
+    spdlog::error("--power-command and --ipmi-hosts-file exclude each other");
+    return 2;
+  }
+
+  auto store = convoy::store::SqliteStateStore::Open(state);
+  if (!store.ok()) {
+    spdlog::error("{}", std::string(store.status().message()));
+    return 1;
+  }
+  std::unique_ptr<convoy::controller::PowerDriver> power;
+  if (!power_command.empty()) {
+    power = convoy::controller::MakeExecPowerDriver(power_command);
+  } else if (!ipmi_hosts_file.empty()) {
+    auto bmc = convoy::controller::LoadIpmiHostsFile(ipmi_hosts_file);
+    if (!bmc.ok()) {
+      spdlog::error("{}", std::string(bmc.status().message()));
+      return 2;
+    }
+    power = convoy::controller::MakeIpmiPowerDriver(*std::move(bmc));
+  } else {
+    power = convoy::controller::MakeNoPowerDriver();
+  }
+
+  auto dialer = convoy::controller::MakeGrpcAgentDialer();
+  convoy::controller::InventoryOptions inventory_options;
+  inventory_options.heartbeat_timeout_ms = heartbeat_timeout_ms;
+  inventory_options.heartbeat_interval_ms = heartbeat_interval_ms;
+  convoy::controller::Inventory inventory(dialer.get(), inventory_options);
+  convoy::controller::ExecutorOptions executor_options;
+  executor_options.tick_ms = tick_ms;
+  executor_options.poll_ms = poll_ms;
+  executor_options.migration_timeout_s = migration_timeout_s;
+  executor_options.boot_wait_s = boot_wait_s;
+  convoy::controller::Operations operations(&inventory, power.get(), store->get(),
+                                            executor_options);
+
+  convoy::controller::ControllerService service(&inventory, &operations, heartbeat_interval_ms);
+  convoy::api::PlanningService planning;
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  builder.RegisterService(&planning);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    spdlog::error("cannot listen on {}", listen);
+    return 1;
+  }
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  spdlog::info("convoyd serving on {} (state {}, tick {} ms)", listen, state, tick_ms);
+
+  // Unfinished operations of a previous run go on once their agents call in.
+  if (auto resumed = operations.Resume(); !resumed.ok()) {
+    spdlog::error("resuming operations: {}", std::string(resumed.message()));
+    return 1;
+  }
+  std::thread refresher([&] {
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(refresh_interval_ms));
+      inventory.Refresh();
+    }
+  });
+  refresher.detach();
+  server->Wait();
+  return 0;
+}

@@ -1,0 +1,85 @@
+// In-memory agents for the controller's unit tests: hosts with VMs, migrations that advance
+// one step per GetMigration call and move the VM when they complete. Thread-safe.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "controller/agent_channel.h"
+
+namespace convoy::testing {
+
+class FakeAgents : public controller::AgentDialer {
+ private:
+  std::mutex mu_;
+  template <typename Fn>
+  auto Locked(Fn&& fn) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return fn();
+  }
+
+ public:
+  void AddHost(const std::string& host, uint32_t cpus = 16, double memory_mib = 65536);
+  void AddVm(const std::string& host, const std::string& vm, double memory_mib = 1024);
+  std::string HostOf(const std::string& vm);
+  // Hosts whose agent does not answer.
+  void SetUnreachable(const std::string& host, bool unreachable);
+  // Migrations of this VM fail at their first progress read.
+  void FailMigrationsOf(const std::string& vm) { Locked([&] { fail_.insert(vm); }); }
+  // Migrations advance by this much per GetMigration (MiB); 0 holds them where they are.
+  void SetStepMib(double step_mib) { Locked([&] { step_mib_ = step_mib; }); }
+  // Instead: each GetMigration advances a migration by its speed limit times `seconds_per_get`
+  // times the VM's efficiency (default 1; above 1 for a VM whose pages compress, e.g. zeros).
+  void SetRateMode(double seconds_per_get, std::map<std::string, double> efficiency) {
+    Locked([&] {
+      seconds_per_get_ = seconds_per_get;
+      efficiency_ = std::move(efficiency);
+    });
+  }
+
+  int starts() { return Locked([&] { return starts_; }); }
+  std::vector<std::string> started_ids() { return Locked([&] { return started_ids_; }); }
+  std::map<std::string, double> speeds() { return Locked([&] { return speeds_; }); }
+  int aborts() { return Locked([&] { return aborts_; }); }
+  // Registers a migration as if an earlier controller had started it.
+  void InjectRunning(const v1::StartMigrationRequest& request, const std::string& source);
+
+  std::shared_ptr<controller::AgentChannel> Dial(const std::string& name,
+                                                 const std::string& address) override;
+
+  // Channel calls, per host.
+  StatusOr<v1::HostReport> Describe(const std::string& host);
+  StatusOr<v1::MigrationProgress> Start(const std::string& host,
+                                        const v1::StartMigrationRequest& request);
+  StatusOr<v1::MigrationProgress> Get(const std::string& host, const std::string& id);
+  StatusOr<v1::MigrationProgress> SetSpeed(const std::string& host, const std::string& id,
+                                           double mibps);
+  StatusOr<v1::MigrationProgress> Abort(const std::string& host, const std::string& id);
+
+ private:
+  Status Reachable(const std::string& host);
+
+  struct Migration {
+    std::string source;
+    v1::StartMigrationRequest request;
+    v1::MigrationProgress progress;
+  };
+  std::map<std::string, std::map<std::string, double>> vms_;  // host -> vm -> MiB
+  std::map<std::string, std::pair<uint32_t, double>> hosts_;
+  std::set<std::string> unreachable_;
+  std::set<std::string> fail_;
+  double step_mib_ = 512;
+  double seconds_per_get_ = 0;
+  std::map<std::string, double> efficiency_;
+  std::map<std::string, Migration> migrations_;
+  int starts_ = 0;
+  int aborts_ = 0;
+  std::vector<std::string> started_ids_;
+  std::map<std::string, double> speeds_;
+};
+
+}  // namespace convoy::testing
