@@ -1,5 +1,6 @@
 #include "controller/controller_service.h"
 
+#include "controller/controller_metrics.h"
 #include "convoy/api/planning_service.h"
 
 namespace convoy::controller {
@@ -19,7 +20,9 @@ grpc::Status Assign(StatusOr<T> result, T* out) {
 grpc::Status ControllerService::Heartbeat(grpc::ServerContext*, const v1::AgentHello* hello,
                                           v1::HeartbeatReply* reply) {
   reply->set_interval_ms(static_cast<uint32_t>(heartbeat_interval_ms_));
-  return ToGrpcStatus(inventory_->Heartbeat(*hello));
+  const Status registered = inventory_->Heartbeat(*hello);
+  if (registry_ != nullptr) CountHeartbeat(registry_, registered.ok());
+  return ToGrpcStatus(registered);
 }
 
 grpc::Status ControllerService::Inventory(grpc::ServerContext*,

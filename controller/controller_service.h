@@ -5,17 +5,20 @@
 
 #include "controller/inventory.h"
 #include "controller/operations.h"
+#include "convoy/metrics/metrics.h"
 #include "convoy/v1/controller.grpc.pb.h"
 
 namespace convoy::controller {
 
 class ControllerService final : public v1::Controller::Service {
  public:
+  // `registry` (optional) counts heartbeats.
   ControllerService(controller::Inventory* inventory, Operations* operations,
-                    int heartbeat_interval_ms)
+                    int heartbeat_interval_ms, metrics::Registry* registry = nullptr)
       : inventory_(inventory),
         operations_(operations),
-        heartbeat_interval_ms_(heartbeat_interval_ms) {}
+        heartbeat_interval_ms_(heartbeat_interval_ms),
+        registry_(registry) {}
 
   grpc::Status Heartbeat(grpc::ServerContext*, const v1::AgentHello* hello,
                          v1::HeartbeatReply* reply) override;
@@ -38,6 +41,7 @@ class ControllerService final : public v1::Controller::Service {
   controller::Inventory* inventory_;
   Operations* operations_;
   int heartbeat_interval_ms_;
+  metrics::Registry* registry_;
 };
 
 }  // namespace convoy::controller

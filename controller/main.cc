@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "controller/controller_metrics.h"
 #include "controller/controller_service.h"
 #include "controller/inventory.h"
 #include "controller/operations.h"
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   std::string ipmi_hosts_file;
   double migration_timeout_s = 0;
   double boot_wait_s = 300;
+  std::string metrics_listen;
   app.set_config("--config", "", "Configuration file (key = value; flags override it)");
   app.allow_config_extras(CLI::config_extras_mode::error);
   app.add_option("--listen", listen, "Address of the gRPC API (host:port)");
@@ -67,6 +69,8 @@ int main(int argc, char** argv) {
   app.add_option("--boot-wait-s", boot_wait_s,
                  "How long a booted host's agent has to register")
       ->check(CLI::PositiveNumber);
+  app.add_option("--metrics-listen", metrics_listen,
+                 "Address of /metrics (default: the API's host, its port + 2; off: none)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -110,7 +114,28 @@ int main(int argc, char** argv) {
   convoy::controller::Operations operations(&inventory, power.get(), store->get(),
                                             executor_options);
 
-  convoy::controller::ControllerService service(&inventory, &operations, heartbeat_interval_ms);
+  convoy::metrics::Registry registry;
+  convoy::controller::RegisterControllerMetrics(&registry, &inventory, &operations);
+  std::unique_ptr<convoy::metrics::MetricsServer> metrics_server;
+  if (metrics_listen != "off") {
+    if (metrics_listen.empty()) {
+      const auto colon = listen.rfind(':');
+      if (colon == std::string::npos) {
+        spdlog::error("--listen {}: expected host:port", listen);
+        return 2;
+      }
+      metrics_listen = listen.substr(0, colon + 1) +
+                       std::to_string(std::atoi(listen.c_str() + colon + 1) + 2);
+    }
+    auto started = convoy::metrics::MetricsServer::Start(metrics_listen, &registry);
+    if (!started.ok()) {
+      spdlog::error("{}", std::string(started.status().message()));
+      return 1;
+    }
+    metrics_server = *std::move(started);
+  }
+  convoy::controller::ControllerService service(&inventory, &operations, heartbeat_interval_ms,
+                                                &registry);
   convoy::api::PlanningService planning;
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -125,7 +150,8 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  spdlog::info("convoyd serving on {} (state {}, tick {} ms)", listen, state, tick_ms);
+  spdlog::info("convoyd serving on {} (state {}, tick {} ms, metrics {})", listen, state,
+               tick_ms, metrics_server ? metrics_server->address() : "off");
 
   // Unfinished operations of a previous run go on once their agents call in.
   if (auto resumed = operations.Resume(); !resumed.ok()) {

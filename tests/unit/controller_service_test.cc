@@ -2,6 +2,7 @@
 // and store: status codes and messages a person understands, and discovery by generic clients.
 #include "controller/controller_service.h"
 
+#include "controller/controller_metrics.h"
 #include <google/protobuf/descriptor.pb.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <gtest/gtest.h>
@@ -25,7 +26,9 @@ class ControllerServiceTest : public ::testing::Test {
     options.poll_ms = 5;
     options.tick_ms = 20;
     operations_ = std::make_unique<Operations>(inventory_.get(), power_.get(), &store_, options);
-    service_ = std::make_unique<ControllerService>(inventory_.get(), operations_.get(), 1000);
+    RegisterControllerMetrics(&registry_, inventory_.get(), operations_.get());
+    service_ = std::make_unique<ControllerService>(inventory_.get(), operations_.get(), 1000,
+                                                   &registry_);
     grpc::reflection::InitProtoReflectionServerBuilderPlugin();
     grpc::ServerBuilder builder;
     int port = 0;
@@ -61,6 +64,7 @@ class ControllerServiceTest : public ::testing::Test {
   std::unique_ptr<Inventory> inventory_;
   std::unique_ptr<PowerDriver> power_;
   std::unique_ptr<Operations> operations_;
+  metrics::Registry registry_;
   std::unique_ptr<ControllerService> service_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -161,6 +165,14 @@ TEST_F(ControllerServiceTest, APreviewedPlanIsSubmittedByIdAndWatchedToTheEnd) {
   EXPECT_GE(n, 3);
   EXPECT_EQ(last.operation_state(), "succeeded");
   EXPECT_EQ(agents_.HostOf("web"), "h2");
+  // The metrics say the same as the API.
+  const std::string text = registry_.RenderText();
+  EXPECT_NE(text.find("convoy_agent_up{host=\"h1\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("convoy_migrations{state=\"done\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("convoy_operations{state=\"succeeded\"} 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("convoy_agent_heartbeats_total{result=\"ok\"} 2"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("convoy_prediction_error_ratio{operation=\""), std::string::npos) << text;
 }
 
 TEST_F(ControllerServiceTest, ReflectionListsTheServicesForGenericClients) {
