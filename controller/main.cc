@@ -17,6 +17,7 @@
 #include "controller/operations.h"
 #include "controller/power_driver.h"
 #include "convoy/api/planning_service.h"
+#include "convoy/common/daemon_flags.h"
 #include "convoy/store/sqlite_state_store.h"
 
 namespace {
@@ -42,8 +43,8 @@ int main(int argc, char** argv) {
   double migration_timeout_s = 0;
   double boot_wait_s = 300;
   std::string metrics_listen;
-  app.set_config("--config", "", "Configuration file (key = value; flags override it)");
-  app.allow_config_extras(CLI::config_extras_mode::error);
+  app.option_defaults()->always_capture_default();
+  convoy::AddConfigFile(app);
   app.add_option("--listen", listen, "Address of the gRPC API (host:port)");
   app.add_option("--state", state, "SQLite database of operations (created if missing)");
   app.add_option("--tick-ms", tick_ms, "Adaptation tick of the executor")
@@ -71,11 +72,7 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--metrics-listen", metrics_listen,
                  "Address of /metrics (default: the API's host, its port + 2; off: none)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : 2;
-  }
+  if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoyd")) return *exit_code;
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   if (!power_command.empty() && !ipmi_hosts_file.empty()) {
     spdlog::error("--power-command and --ipmi-hosts-file exclude each other");

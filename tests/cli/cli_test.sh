@@ -53,5 +53,60 @@ check "solive order noted" 0 "SOLive's post-copy order: no, m, c, ni" -- "$CONVO
 check "unknown strategy" 2 "unknown strategy 'magic'" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" -s magic
 check "unknown format" 2 "format: pdf not in" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" --format pdf
 
+# convoy-agent's configuration file (deploy/agent.conf.example); the agent is built next to convoy.
+AGENT="$(dirname "$CONVOY")/convoy-agent"
+DEPLOY="$EXAMPLES/../deploy"
+if [[ -x $AGENT ]]; then
+  check "agent example config parses" 0 "Usage:" -- "$AGENT" --config "$DEPLOY/agent.conf.example" --help
+  # Every key of the example, uncommented, is one the agent knows.
+  sed -E 's/^# ([a-z-]+ = )/\1/' "$DEPLOY/agent.conf.example" >"$TMP/agent.conf"
+  check "agent example keys all known" 0 "Usage:" -- "$AGENT" --config "$TMP/agent.conf" --help
+  "$AGENT" --help | grep -oE '^  --[a-z-]+' | sed 's/^  --//' | grep -vx config | sort >"$TMP/agent-options"
+  grep -oE '^[a-z-]+ = ' "$TMP/agent.conf" | sed 's/ = $//' | sort >"$TMP/agent-keys"
+  check "agent example has every key" 0 "" -- diff "$TMP/agent-options" "$TMP/agent-keys"
+  printf 'name = "h1"\nlisten = "127.0.0.1:7700"\nheartbeat-intervl-ms = 500\n' >"$TMP/typo.conf"
+  check "agent unknown key named" 2 "unknown key 'heartbeat-intervl-ms'" -- "$AGENT" --config "$TMP/typo.conf"
+  check "agent unknown key refused with --help" 2 "heartbeat-intervl-ms" -- "$AGENT" --config "$TMP/typo.conf" --help
+  printf 'name = "h1"\npoll-interval-ms = 5\n' >"$TMP/range.conf"
+  check "agent config value checked" 2 "poll-interval-ms" -- "$AGENT" --config "$TMP/range.conf" --help
+  check "agent missing config" 2 "nope.conf" -- "$AGENT" --config "$TMP/nope.conf"
+  check "agent wildcard needs --advertise" 2 "give --advertise" -- "$AGENT" --name h1 --listen 0.0.0.0:7700 --controller 127.0.0.1:7600
+else
+  echo "skip convoy-agent checks: $AGENT not built"
+fi
+
+# convoyd's configuration file (deploy/convoyd.conf.example), the same way.
+CONVOYD="$(dirname "$CONVOY")/convoyd"
+if [[ -x $CONVOYD ]]; then
+  check "convoyd example config parses" 0 "Usage:" -- "$CONVOYD" --config "$DEPLOY/convoyd.conf.example" --help
+  sed -E 's/^# ([a-z-]+ = )/\1/' "$DEPLOY/convoyd.conf.example" >"$TMP/convoyd.conf"
+  check "convoyd example keys all known" 0 "Usage:" -- "$CONVOYD" --config "$TMP/convoyd.conf" --help
+  "$CONVOYD" --help | grep -oE '^  --[a-z-]+' | sed 's/^  --//' | grep -vx config | sort >"$TMP/convoyd-options"
+  grep -oE '^[a-z-]+ = ' "$TMP/convoyd.conf" | sed 's/ = $//' | sort >"$TMP/convoyd-keys"
+  check "convoyd example has every key" 0 "" -- diff "$TMP/convoyd-options" "$TMP/convoyd-keys"
+  printf 'listen = "127.0.0.1:7600"\ntick-msec = 500\n' >"$TMP/convoyd-typo.conf"
+  check "convoyd unknown key named" 2 "unknown key 'tick-msec'" -- "$CONVOYD" --config "$TMP/convoyd-typo.conf"
+  check "convoyd bad state path" 1 "does not exist" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/no/such/dir/state.db" --metrics-listen off
+else
+  echo "skip convoyd checks: $CONVOYD not built"
+fi
+
+# The controller's commands, with no controller: usage errors and an unreachable controller.
+NOCTL=127.0.0.1:1
+check "evacuate needs a host" 2 "hosts is required" -- "$CONVOY" evacuate
+check "watch: controller not reachable" 2 "convoyd at $NOCTL is not reachable" -- "$CONVOY" watch X --controller "$NOCTL"
+check "evacuate: controller not reachable" 2 "convoyd at $NOCTL is not reachable" -- "$CONVOY" evacuate h1 --controller "$NOCTL" --yes
+check "ls: address from CONVOY_CONTROLLER" 2 "convoyd at $NOCTL is not reachable" -- env CONVOY_CONTROLLER="$NOCTL" "$CONVOY" ls
+check "cancel: controller not reachable" 2 "not reachable" -- "$CONVOY" cancel X --controller "$NOCTL"
+check "hosts: controller not reachable" 2 "not reachable" -- "$CONVOY" hosts --controller "$NOCTL" --format json
+check "vms: controller not reachable" 2 "not reachable" -- "$CONVOY" vms --controller "$NOCTL"
+check "plan --live: controller not reachable" 2 "not reachable" -- "$CONVOY" plan --live h1 --to h2 --controller "$NOCTL"
+check "plan --live needs hosts" 2 "name the hosts to evacuate" -- "$CONVOY" plan --live --controller "$NOCTL"
+check "request options need --live" 2 "--to is for the live inventory: add --live" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" --to b1
+check "evacuate: unknown mode" 2 "--mode: unknown mode 'bogus'" -- "$CONVOY" evacuate h1 --mode bogus --controller "$NOCTL"
+check "evacuate: apps file missing" 2 "--apps: cannot open" -- "$CONVOY" evacuate h1 --apps "$TMP/nope.yaml" --controller "$NOCTL"
+check "evacuate: apps file type error" 2 "type.yaml: hosts\[0\].cpus: expected a number" -- "$CONVOY" evacuate h1 --apps "$TMP/type.yaml" --controller "$NOCTL"
+check "watch documents its exit codes" 0 "4 it failed or was cancelled" -- "$CONVOY" watch --help
+
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
