@@ -1,0 +1,62 @@
+// How the `convoy` commands reach the controller (convoyd): the address, the channel, deadlines,
+// and one-line messages for failed calls.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "convoy/v1/controller.grpc.pb.h"
+
+namespace convoy::cli {
+
+// Exit codes of the controller's commands, next to those of plan_command.h (0 ok, 2 error,
+// 3 infeasible).
+inline constexpr int kExitDeclined = 1;         // the operator answered no: nothing ran
+inline constexpr int kExitOperationFailed = 4;  // the operation failed or was cancelled
+inline constexpr int kExitDetached = 130;       // Ctrl-C: stopped watching, it goes on
+
+// The address used when --controller is not given: $CONVOY_CONTROLLER when set and not empty,
+// else 127.0.0.1:7600.
+std::string DefaultControllerAddress();
+
+// The options every controller command takes.
+struct ControllerOptions {
+  std::string address = DefaultControllerAddress();  // host:port
+  double timeout_s = 30;                             // deadline of each unary call
+};
+
+// Adds --controller and --timeout-s to `command`, bound to *options (which must outlive parsing).
+void AddControllerOptions(CLI::App* command, ControllerOptions* options);
+
+// A client of one controller. Plaintext gRPC (until TLS comes). Creating it does not connect;
+// the first call does, and fails with UNAVAILABLE when nothing answers.
+class ControllerClient {
+ public:
+  explicit ControllerClient(const ControllerOptions& options);
+
+  v1::Controller::Stub* stub() { return stub_.get(); }
+  const ControllerOptions& options() const { return options_; }
+
+  // Sets the deadline of a unary call: options().timeout_s plus `extra_s` from now.
+  void SetDeadline(grpc::ClientContext* context, double extra_s = 0) const;
+
+  // One line (no newline, no "convoy: " prefix) saying why a call failed, with the status code:
+  //   UNAVAILABLE        "convoyd at ADDR is not reachable (UNAVAILABLE: <details>)"
+  //   DEADLINE_EXCEEDED  "convoyd at ADDR did not answer within N s (DEADLINE_EXCEEDED)"
+  //   anything else      "<what>: <the controller's message> (<CODE>)"
+  // `what` names the call, e.g. "plan" or "operation op-1".
+  std::string Describe(const grpc::Status& status, const std::string& what) const;
+
+ private:
+  ControllerOptions options_;
+  std::unique_ptr<v1::Controller::Stub> stub_;
+};
+
+// The name of a gRPC status code as the gRPC documentation spells it: "NOT_FOUND", ...
+std::string StatusCodeName(grpc::StatusCode code);
+
+}  // namespace convoy::cli
