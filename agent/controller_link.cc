@@ -77,6 +77,8 @@ StatusOr<v1::AgentHello> BuildHello(const AgentIdentity& identity) {
   host->mutable_power()->set_idle_w(identity.power_idle_w);
   host->mutable_power()->set_max_w(identity.power_max_w);
   host->set_boot_s(identity.boot_s);
+  host->set_cpu_overcommit(identity.cpu_overcommit);
+  host->set_reserved_mib(identity.reserved_mib);
   host->set_shutdown_s(identity.shutdown_s);
   return hello;
 }

@@ -47,6 +47,10 @@ struct AgentIdentity {
   double power_max_w = 0;
   double boot_s = 0;
   double shutdown_s = 0;
+  // vCPUs per physical CPU the planner may place here.
+  double cpu_overcommit = 1;
+  // Memory kept for the hypervisor itself, MiB.
+  double reserved_mib = 0;
 };
 
 // The hello for `identity`: address = advertise (or listen); probe_address = the probe's listen

@@ -80,6 +80,12 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--power-max-w", identity.power_max_w, "Power drawn at full load, W (0: unknown)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--cpu-overcommit", identity.cpu_overcommit,
+                 "vCPUs per physical CPU that may be placed on this host")
+      ->check(CLI::Range(0.1, 64.0));
+  app.add_option("--reserved-mib", identity.reserved_mib,
+                 "Memory kept for the hypervisor itself, MiB (not available to VMs)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--boot-s", identity.boot_s, "Time to boot this host, s")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--shutdown-s", identity.shutdown_s, "Time to shut this host down, s")

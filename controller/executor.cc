@@ -401,60 +401,75 @@ void Executor::Adapt() {
 }
 
 void Executor::Repace(const std::string& group_key, std::vector<v1::Action*> members) {
-  // COMMA stage 1 (seed 001 eq. 2): the bulk copies of one group share the group's bandwidth so
-  // that they finish together. The plan splits it in proportion to size; here, every tick, each
-  // member's time to finish is estimated from how fast its remaining data actually fell since
-  // the last tick, and the bandwidth moves from the members that would finish early to those
-  // that would finish late (the group's total stays the same). Only while every member is in
-  // its first pass: the dirty iteration is timed by the plan.
-  if (members.size() < 2) return;
-  double total_mibps = 0;
-  std::vector<double> eta_s(members.size(), 0);
-  bool have_rates = true;
-  for (std::size_t k = 0; k < members.size(); ++k) {
-    const auto& p = members[k]->progress();
-    if (p.iteration() > 1 || p.data_remaining_mib() <= 0 || p.speed_limit_mibps() <= 0) return;
-    total_mibps += p.speed_limit_mibps();
-    auto last = repace_seen_.find(members[k]->id());
-    const double now = Now();
-    if (last != repace_seen_.end() && now > last->second.first &&
-        last->second.second > p.data_remaining_mib()) {
-      const double fall_mibps = (last->second.second - p.data_remaining_mib()) /
-                                (now - last->second.first);
-      eta_s[k] = p.data_remaining_mib() / fall_mibps;
-    } else {
-      have_rates = false;
+  // COMMA (seed 001): the migrations of one group share the group's bandwidth so that they
+  // finish together.
+  // - Stage 1, while every member is in its first pass (the bulk copy): the plan splits the
+  //   bandwidth in proportion to size (eq. 2). Here, every tick, each member's efficiency is
+  //   measured (how many MiB of its remaining data clear per MiB/s of limit: zero pages clear
+  //   almost for free) and the group's total is re-split in proportion to the time each needs,
+  //   remaining / efficiency, so that all bulk copies end at the same time.
+  // - Stage 2, once one has moved on (dirty iterations, or done): the group's bandwidth is
+  //   split evenly between the members still running, so the spare of those that ended goes to
+  //   the others (section 3.4).
+  double group_mibps = 0;
+  int group_size = 0;
+  for (const auto& a : op_.actions()) {
+    std::string key;
+    if (GroupKey(a, &key) && key == group_key) {
+      group_mibps += MbpsToMibps(a.planned().bandwidth_mbps());
+      ++group_size;
     }
-    repace_seen_[members[k]->id()] = {now, p.data_remaining_mib()};
   }
-  if (!have_rates || total_mibps <= 0) return;
-  double mean_eta_s = 0;
-  for (double e : eta_s) mean_eta_s += e / static_cast<double>(eta_s.size());
-  if (mean_eta_s <= 0) return;
-  // Speed in proportion to the time each needs at its current speed, normalised to the total.
-  std::vector<double> want(members.size());
-  double want_total = 0;
-  for (std::size_t k = 0; k < members.size(); ++k) {
-    const double ratio = std::clamp(eta_s[k] / mean_eta_s, 0.25, 4.0);
-    want[k] = members[k]->progress().speed_limit_mibps() * ratio;
-    want_total += want[k];
+  if (members.empty() || group_mibps <= 0) return;
+  bool stage1 = static_cast<int>(members.size()) == group_size && members.size() >= 2;
+  for (const auto* a : members) {
+    if (a->progress().iteration() > 1 || a->progress().speed_limit_mibps() <= 0) stage1 = false;
+  }
+  const double now = Now();
+  std::vector<double> share(members.size(), group_mibps / static_cast<double>(members.size()));
+  std::string why = "stage 2: the group's bandwidth split between the members still running";
+  if (stage1) {
+    bool measured = true;
+    double need_total = 0;
+    std::vector<double> need(members.size(), 0);
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const auto& p = members[k]->progress();
+      Pace& pace = pace_[members[k]->id()];
+      if (pace.at_unix_s == 0) {
+        pace = {now, p.data_remaining_mib(), 0};
+      } else if (now - pace.at_unix_s >= options_.pace_window_s) {
+        const double cleared_mibps = (pace.remaining_mib - p.data_remaining_mib()) /
+                                     (now - pace.at_unix_s);
+        const double efficiency = std::max(cleared_mibps, 0.0) / p.speed_limit_mibps();
+        pace.efficiency =
+            pace.efficiency == 0 ? efficiency : 0.5 * pace.efficiency + 0.5 * efficiency;
+        pace.at_unix_s = now;
+        pace.remaining_mib = p.data_remaining_mib();
+      }
+      if (pace.efficiency <= 0) measured = false;
+      need[k] = pace.efficiency > 0 ? p.data_remaining_mib() / pace.efficiency : 0;
+      need_total += need[k];
+    }
+    if (!measured || need_total <= 0) return;  // keep the plan's split until measured
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      share[k] = group_mibps * need[k] / need_total;
+    }
+    why = "stage 1: bulk copies paced to end together";
   }
   for (std::size_t k = 0; k < members.size(); ++k) {
     v1::Action* a = members[k];
-    const double share = total_mibps * want[k] / want_total;
     const double current = a->progress().speed_limit_mibps();
-    if (std::abs(share - current) < 0.05 * current) continue;
+    if (current > 0 && std::abs(share[k] - current) < 0.05 * current) continue;
     auto channel = inventory_->Channel(a->host());
     if (!channel.ok()) continue;
-    auto set = (*channel)->SetSpeed(a->agent_migration_id(), share);
+    auto set = (*channel)->SetSpeed(a->agent_migration_id(), share[k]);
     if (set.ok()) {
       std::lock_guard<std::mutex> lock(mu_);
       *a->mutable_progress() = *set;
     }
-    Note(a, set.ok() ? absl::StrFormat("%s: re-paced %.1f -> %.1f MiB/s (%.0f MiB left, %.1f s "
-                                       "to go against the group's %.1f s)",
-                                       group_key, current, share,
-                                       a->progress().data_remaining_mib(), eta_s[k], mean_eta_s)
+    Note(a, set.ok() ? absl::StrFormat("%s re-paced %.1f -> %.1f MiB/s, %.0f MiB left (%s)",
+                                       group_key, current, share[k],
+                                       a->progress().data_remaining_mib(), why)
                      : absl::StrCat("re-pacing failed: ", set.status().message()));
   }
 }

@@ -38,6 +38,8 @@ struct ExecutorOptions {
   // A migration whose achieved rate stays under this fraction of its limit for two ticks marks
   // its hosts as slower than planned: one migration at a time there.
   double bandwidth_drop_fraction = 0.5;
+  // COMMA pacing measures each member's progress over at least this long before re-splitting.
+  double pace_window_s = 2.0;
   // A resumed operation waits this long for the agents of its hosts to register again.
   double resume_wait_s = 30;
   std::function<double()> now_unix_s;
@@ -106,7 +108,14 @@ class Executor {
   std::map<std::string, int> slow_ticks_;
   std::map<std::string, double> last_remaining_mib_;
   std::map<std::string, int> stalled_ticks_;
-  std::map<std::string, std::pair<double, double>> repace_seen_;  // id -> (unix s, MiB left)
+  // COMMA pacing: per migration, when its remaining data was last sampled and how much of it
+  // clears per MiB/s of limit (smoothed).
+  struct Pace {
+    double at_unix_s = 0;
+    double remaining_mib = 0;
+    double efficiency = 0;
+  };
+  std::map<std::string, Pace> pace_;
   double last_tick_unix_s_ = 0;
 };
 

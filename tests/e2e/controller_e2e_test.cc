@@ -330,8 +330,8 @@ size_t LineCount(const std::string& guest) {
 
 TEST_F(ControllerE2eTest, CommaFinishesTheTiersTogetherWhereSequentialSpreadsThem) {
   DestroyAllGuests();
-  // A slow path: 40 Mbit/s (5 MB/s) out of every host; the planner learns it from the probe.
-  auto shaped = RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed shape all 40"), 60);
+  // A slow path: 80 Mbit/s (10 MB/s) out of every host; the planner learns it from the probe.
+  auto shaped = RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed shape all 80"), 60);
   ASSERT_EQ(shaped.exit_code, 0) << shaped.output;
   std::string error;
   ASSERT_TRUE(bed->StartGuest("db", "h1", 96, "tier db 7001", &error, "--ip 10.77.0.201/24"))
@@ -379,7 +379,9 @@ TEST_F(ControllerE2eTest, CommaFinishesTheTiersTogetherWhereSequentialSpreadsThe
   double seq_spread = 0, seq_impact = 0, comma_spread = 0, comma_impact = 0;
   TierImpact seq_tier, comma_tier;
   run("h1", "h2", "sequential", &seq_spread, &seq_impact, &seq_tier);
+  if (HasFatalFailure()) return;
   run("h2", "h1", "comma-exact", &comma_spread, &comma_impact, &comma_tier);
+  if (HasFatalFailure()) return;
   std::cout << absl::StrFormat(
       "%-12s %14s %16s %22s %12s\n%-12s %13.2fs %16.3f %22d %12d\n%-12s %13.2fs %16.3f %22d "
       "%12d\n",

@@ -55,6 +55,7 @@ class ExecutorTest : public ::testing::Test {
     options.poll_ms = 5;
     options.tick_ms = 20;
     options.resume_wait_s = 2;
+    options.pace_window_s = 0.05;
     operations_ = std::make_unique<Operations>(inventory_.get(), &power_, &store_, options);
   }
 
