@@ -6,6 +6,7 @@
 
 #include "cli/agent_command.h"
 #include "cli/controller_client.h"
+#include "cli/demo_command.h"
 #include "cli/evacuate_command.h"
 #include "cli/inventory_commands.h"
 #include "cli/operation_commands.h"
@@ -54,6 +55,9 @@ int main(int argc, char** argv) {
   convoy::cli::AddOperationCommands(&app, &controller_exit);
   convoy::cli::AddInventoryCommands(&app, &controller_exit);
 
+  bool demo_keep = false;
+  auto* demo = convoy::cli::AddDemoCommand(&app, &demo_keep);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
     return convoy::cli::RunPlan(plan_args);
   }
   if (validate->parsed()) return convoy::cli::RunValidate(validate_file);
+  if (demo->parsed()) return convoy::cli::RunDemo(argv[0], demo_keep);
   if (app.got_subcommand("agent")) return agent_exit;
   for (const char* command : {"evacuate", "watch", "cancel", "ls", "hosts", "vms"}) {
     if (app.got_subcommand(command)) return controller_exit;

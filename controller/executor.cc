@@ -380,7 +380,10 @@ void Executor::Adapt() {
     auto last = last_remaining_mib_.find(a.id());
     const bool not_shrinking = last != last_remaining_mib_.end() && remaining >= 0.9 * last->second;
     last_remaining_mib_[a.id()] = remaining;
-    if (late_round && not_shrinking) {
+    // Not when what is left would fit the downtime anyway (the switch-over is under way).
+    const double fits_mib = std::max(
+        1.0, 2 * p.speed_limit_mibps() * op_.request().request().downtime_ms() / 1000.0);
+    if (late_round && not_shrinking && remaining > fits_mib) {
       if (++stalled_ticks_[a.id()] == 2 && p.mode() == "pre-then-post") {
         auto channel = inventory_->Channel(a.host());
         if (channel.ok()) {

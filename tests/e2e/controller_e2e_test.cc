@@ -369,6 +369,9 @@ TEST_F(ControllerE2eTest, CommaFinishesTheTiersTogetherWhereSequentialSpreadsThe
       if (a.kind() != "migrate") continue;
       first = std::min(first, a.finished_unix_s());
       last = std::max(last, a.finished_unix_s());
+      std::cout << absl::StrFormat("  %s: started %.2f s, finished %.2f s after the operation\n",
+                                   a.vm(), a.started_unix_s() - op.started_unix_s(),
+                                   a.finished_unix_s() - op.started_unix_s());
       for (const auto& note : a.notes()) std::cout << "  " << a.vm() << ": " << note << "\n";
     }
     *spread_s = last - first;
@@ -396,6 +399,18 @@ TEST_F(ControllerE2eTest, CommaFinishesTheTiersTogetherWhereSequentialSpreadsThe
     EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{"h1"}) << g;
   }
   RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed shape all 200"), 60);
+}
+
+TEST_F(ControllerE2eTest, ZzDownLeavesNothingBehind) {
+  KillController();
+  bed->Down();
+  EXPECT_EQ(RunCommand("ip netns list | grep -c cvtb- || true").output, "0\n");
+  EXPECT_EQ(RunCommand("ip -o link show | grep -c cvtb || true").output, "0\n");
+  EXPECT_EQ(RunCommand("pgrep -fc 'convoy-testbe[d]|cvtb-[h]|convoy-agen[t]|convoy[d] ' || true")
+                .output,
+            "0\n");
+  EXPECT_EQ(RunCommand("grep -c convoy-testbed /proc/mounts || true").output, "0\n");
+  EXPECT_NE(RunCommand("test -e " + bed->state_dir()).exit_code, 0) << "state dir left behind";
 }
 
 }  // namespace
