@@ -71,6 +71,15 @@ void Inventory::Refresh(uint32_t dirty_rate_period_s) {
       auto it = agents_.find(name);
       if (it == agents_.end()) return;
       if (report.ok()) {
+        // A report without a dirty-rate measurement keeps the last one measured.
+        for (auto& vm : *report->mutable_vms()) {
+          if (vm.dirty_rate().status() == "measured") continue;
+          for (const auto& old : it->second.report.vms()) {
+            if (old.name() == vm.name() && old.dirty_rate().status() == "measured") {
+              *vm.mutable_dirty_rate() = old.dirty_rate();
+            }
+          }
+        }
         it->second.report = *std::move(report);
         it->second.has_report = true;
         it->second.error.clear();

@@ -34,7 +34,8 @@ class Inventory {
   Status Heartbeat(const v1::AgentHello& hello);
 
   // Describes every agent that is up, in parallel; failures are kept per agent (AgentState.error)
-  // and do not fail the call. Dirty rates are measured when dirty_rate_period_s > 0.
+  // and do not fail the call. Dirty rates are measured when dirty_rate_period_s > 0; a VM keeps
+  // its last measured rate through reports that did not measure it.
   void Refresh(uint32_t dirty_rate_period_s = 0);
 
   // Agents, their health and last reports; the cluster in the scenario model (hosts that are up

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   double migration_timeout_s = 0;
   double boot_wait_s = 300;
   std::string metrics_listen;
+  uint32_t plan_dirty_rate_s = 1;
   app.option_defaults()->always_capture_default();
   convoy::AddConfigFile(app);
   app.add_option("--listen", listen, "Address of the gRPC API (host:port)");
@@ -70,6 +71,9 @@ int main(int argc, char** argv) {
   app.add_option("--boot-wait-s", boot_wait_s,
                  "How long a booted host's agent has to register")
       ->check(CLI::PositiveNumber);
+  app.add_option("--plan-dirty-rate-s", plan_dirty_rate_s,
+                 "Before planning, measure every VM's dirty rate over this long (0: do not)")
+      ->check(CLI::Range(0, 60));
   app.add_option("--metrics-listen", metrics_listen,
                  "Address of /metrics (default: the API's host, its port + 2; off: none)");
   if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoyd")) return *exit_code;
@@ -109,7 +113,7 @@ int main(int argc, char** argv) {
   executor_options.migration_timeout_s = migration_timeout_s;
   executor_options.boot_wait_s = boot_wait_s;
   convoy::controller::Operations operations(&inventory, power.get(), store->get(),
-                                            executor_options);
+                                            executor_options, {}, plan_dirty_rate_s);
 
   convoy::metrics::Registry registry;
   convoy::controller::RegisterControllerMetrics(&registry, &inventory, &operations);

@@ -40,12 +40,14 @@ bool Unfinished(const std::string& state) {
 }  // namespace
 
 Operations::Operations(Inventory* inventory, PowerDriver* power, store::StateStore* store,
-                       ExecutorOptions executor_options, plan::PlannerOptions planner_options)
+                       ExecutorOptions executor_options, plan::PlannerOptions planner_options,
+                       uint32_t plan_dirty_rate_s)
     : inventory_(inventory),
       power_(power),
       store_(store),
       executor_options_(std::move(executor_options)),
       planner_options_(std::move(planner_options)),
+      plan_dirty_rate_s_(plan_dirty_rate_s),
       events_(store) {
   if (!executor_options_.now_unix_s) {
     executor_options_.now_unix_s = [] {
@@ -67,7 +69,8 @@ StatusOr<v1::PlanPreview> Operations::Plan(const v1::ControllerPlanRequest& requ
   if (!r.mode().empty() && !model::IsKnownMode(r.mode())) {
     return absl::InvalidArgumentError(absl::StrCat("request.mode: unknown mode '", r.mode(), "'"));
   }
-  inventory_->Refresh();
+  // Fresh reports, with the dirty rates the predictions need.
+  inventory_->Refresh(plan_dirty_rate_s_);
   CONVOY_RETURN_IF_ERROR(
       CheckRequestAgainstInventory(inventory_->Snapshot(), r, Now(executor_options_)));
   if (request.probe_bandwidth()) {

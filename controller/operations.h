@@ -20,8 +20,10 @@ namespace convoy::controller {
 
 class Operations {
  public:
+  // Plan measures every VM's dirty rate over `plan_dirty_rate_s` seconds first (0: not).
   Operations(Inventory* inventory, PowerDriver* power, store::StateStore* store,
-             ExecutorOptions executor_options, plan::PlannerOptions planner_options = {});
+             ExecutorOptions executor_options, plan::PlannerOptions planner_options = {},
+             uint32_t plan_dirty_rate_s = 0);
   ~Operations();
 
   // Plans on a fresh inventory and keeps the preview for Submit. INVALID_ARGUMENT for an
@@ -53,6 +55,7 @@ class Operations {
   store::StateStore* store_;
   ExecutorOptions executor_options_;
   plan::PlannerOptions planner_options_;
+  uint32_t plan_dirty_rate_s_;
   EventBus events_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Executor>> executors_;
