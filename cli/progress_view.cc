@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "convoy/report/render.h"
 #include "absl/strings/str_join.h"
 
 namespace convoy::cli {
@@ -120,32 +121,17 @@ std::string FormatUtcSeconds(double unix_s) {
   return buffer;
 }
 
-std::string DoubleIndent(const std::string& json) {
-  std::string out;
-  bool at_line_start = true;
-  for (char c : json) {
-    if (at_line_start && c == ' ') {
-      out += "  ";
-      continue;
-    }
-    at_line_start = c == '\n';
-    out += c;
-  }
-  if (out.empty() || out.back() != '\n') out += '\n';
-  return out;
-}
-
 std::string ProtoJson(const google::protobuf::Message& message, bool whitespace) {
+  if (whitespace) return report::RenderMessageJson(message);
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
-  options.add_whitespace = whitespace;
+  options.add_whitespace = false;
   std::string json;
   const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
     return absl::StrCat("{\"error\": \"cannot print ", message.GetTypeName(), " as JSON\"}\n");
   }
-  if (whitespace) return DoubleIndent(json);
   return json + "\n";
 }
 

@@ -45,15 +45,17 @@ std::string JsonQuote(const std::string& text) {
 
 }  // namespace
 
-std::string RenderJson(const v1::Plan& plan) {
+std::string RenderJson(const v1::Plan& plan) { return RenderMessageJson(plan); }
+
+std::string RenderMessageJson(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.always_print_primitive_fields = true;
   options.add_whitespace = true;
   std::string json;
-  const auto status = google::protobuf::util::MessageToJsonString(plan, &json, options);
+  const auto status = google::protobuf::util::MessageToJsonString(message, &json, options);
   if (!status.ok()) {
-    // Not expected for a Plan; still return valid JSON that says what went wrong.
+    // Not expected for our messages; still return valid JSON that says what went wrong.
     return absl::StrCat("{\n  \"error\": ", JsonQuote(std::string(status.message())), "\n}\n");
   }
   return DoubleIndent(json);

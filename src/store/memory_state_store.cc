@@ -39,13 +39,7 @@ Status MemoryStateStore::PutOperation(const v1::Operation& op) {
 }
 
 Status MemoryStateStore::PutAction(const std::string& operation_id, const v1::Action& action) {
-  if (operation_id.empty()) {
-    return absl::InvalidArgumentError("put action: the operation id is empty");
-  }
-  if (action.id().empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("put action of operation ", operation_id, ": the action id is empty"));
-  }
+  CONVOY_RETURN_IF_ERROR(CheckActionKey(operation_id, action));
   std::lock_guard<std::mutex> lock(mu_);
   auto it = operations_.find(operation_id);
   if (it == operations_.end()) {

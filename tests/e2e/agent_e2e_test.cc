@@ -199,13 +199,13 @@ TEST_F(AgentE2eTest, PostCopyFinishesWherePreCopyCannotConverge) {
   if (!HaveUserfaultfd()) GTEST_SKIP() << "no /dev/userfaultfd: post-copy impossible here";
   const std::string g = Name("hot");
   std::string error;
-  // Dirties 40 MiB/s over 48 MiB; the migration is held at 8 MiB/s. The first round (the
-  // guest's non-zero pages, ~80 MiB) takes ~10 s, so 35 s leaves room for later rounds on a
+  // Dirties 40 MiB/s over 96 MiB; the migration is held at 8 MiB/s. The first round (the
+  // guest's non-zero pages, ~130 MiB) takes 15-20 s, so 45 s leaves room for later rounds on a
   // slow machine, none of which can converge.
-  ASSERT_TRUE(bed->StartGuest(g, "h1", 128, "dirtier 40 48", &error)) << error;
+  ASSERT_TRUE(bed->StartGuest(g, "h1", 192, "dirtier 40 96", &error)) << error;
   auto pre = To(g, "h2", "pre-copy");
   pre.set_bandwidth_mibps(8);
-  pre.set_timeout_s(35);
+  pre.set_timeout_s(45);
   v1::MigrationProgress started;
   ASSERT_TRUE(Start("h1", pre, &started).ok());
   auto all = Watch("h1", started.id());

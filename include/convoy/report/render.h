@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/message.h>
+
 #include "convoy/v1/plan.pb.h"
 
 namespace convoy::report {
@@ -14,6 +16,8 @@ namespace convoy::report {
 // This is the contract later tools and checks read; it parses back with
 // google::protobuf::util::JsonStringToMessage to an equal message.
 std::string RenderJson(const v1::Plan& plan);
+// The same for any message (an operation, the inventory, an event).
+std::string RenderMessageJson(const google::protobuf::Message& message);
 
 // A table for people, in four blocks separated by a blank line:
 //  1. A header line: the strategy and "feasible" or "INFEASIBLE", then each reason on its own

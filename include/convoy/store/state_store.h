@@ -68,6 +68,18 @@ class StateStore {
 };
 
 // Whether an operation in `state` has not ended: planned, running or cancelling.
+// INVALID_ARGUMENT when PutAction's operation id or the action's id is empty.
+inline Status CheckActionKey(const std::string& operation_id, const v1::Action& action) {
+  if (operation_id.empty()) {
+    return absl::InvalidArgumentError("put action: the operation id is empty");
+  }
+  if (action.id().empty()) {
+    return absl::InvalidArgumentError(
+        "put action of operation " + operation_id + ": the action id is empty");
+  }
+  return absl::OkStatus();
+}
+
 inline bool IsUnfinishedOperationState(std::string_view state) {
   return state == "planned" || state == "running" || state == "cancelling";
 }
