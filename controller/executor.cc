@@ -27,6 +27,22 @@ std::string AgentMode(const v1::Migration& m, const std::string& requested_mode)
   return "pre-then-post";
 }
 
+// The agent's id of a migration: OPERATION.VM, with what its ids do not allow made '_'.
+std::string AgentMigrationId(const std::string& operation_id, const std::string& vm) {
+  std::string id = absl::StrCat(operation_id, ".", vm);
+  for (char& c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  return id.substr(0, 128);
+}
+
+bool Unreachable(const Status& s) {
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
 bool GroupKey(const v1::Action& a, std::string* key) {
   if (a.kind() != "migrate" || a.planned().coordinated_app().empty()) return false;
   *key = absl::StrCat(a.planned().coordinated_app(), "#", a.planned().group());
@@ -232,7 +248,7 @@ bool Executor::StartMigration(v1::Action* a) {
   if (!channel.ok()) return SetState(a, kFailed, std::string(channel.status().message()));
 
   v1::StartMigrationRequest request;
-  request.set_id(absl::StrCat(op_.id(), ".", a->vm()));
+  request.set_id(AgentMigrationId(op_.id(), a->vm()));
   request.set_vm(a->vm());
   *request.mutable_destination() = *destination;
   request.set_mode(AgentMode(a->planned(), op_.request().request().mode()));
@@ -252,6 +268,12 @@ bool Executor::StartMigration(v1::Action* a) {
     return false;
   }
   auto started = (*channel)->StartMigration(request);
+  if (!started.ok() && Unreachable(started.status())) {
+    // The agent may have started it before the answer was lost: the polls ask it by id, and
+    // start it (idempotently) if it never heard of it.
+    Note(a, absl::StrCat("start unconfirmed, will ask again: ", started.status().message()));
+    return true;
+  }
   if (!started.ok()) return SetState(a, kFailed, std::string(started.status().message()));
   std::lock_guard<std::mutex> lock(mu_);
   *a->mutable_progress() = *started;
@@ -260,8 +282,23 @@ bool Executor::StartMigration(v1::Action* a) {
 
 void Executor::PollMigration(v1::Action* a) {
   auto channel = inventory_->Channel(a->host());
-  if (!channel.ok()) return;  // the source's agent is away; try again next poll
-  auto progress = (*channel)->GetMigration(a->agent_migration_id());
+  StatusOr<v1::MigrationProgress> progress =
+      channel.ok() ? (*channel)->GetMigration(a->agent_migration_id())
+                   : StatusOr<v1::MigrationProgress>(channel.status());
+  // The source's agent is away: libvirt goes on without it, and a restarted agent adopts the
+  // migration. Wait for it, but not forever.
+  if (!progress.ok() && Unreachable(progress.status())) {
+    auto [it, first] = unreachable_since_.try_emplace(a->id(), Now());
+    if (first) Note(a, absl::StrCat("lost touch with the source: ", progress.status().message()));
+    if (Now() - it->second > options_.agent_lost_s) {
+      SetState(a, kFailed,
+               absl::StrFormat("the agent of %s did not answer for %.0f s: the migration's "
+                               "outcome is unknown; see where %s runs",
+                               a->host(), options_.agent_lost_s, a->vm()));
+    }
+    return;
+  }
+  unreachable_since_.erase(a->id());
   if (!progress.ok()) {
     if (progress.status().code() == absl::StatusCode::kNotFound) {
       // Persisted as running but the agent never heard of it (the controller stopped between

@@ -40,6 +40,9 @@ struct ExecutorOptions {
   double bandwidth_drop_fraction = 0.5;
   // COMMA pacing measures each member's progress over at least this long before re-splitting.
   double pace_window_s = 2.0;
+  // A running migration whose source agent does not answer for this long is failed (its
+  // outcome unknown) rather than waited for forever.
+  double agent_lost_s = 300;
   // A resumed operation waits this long for the agents of its hosts to register again.
   double resume_wait_s = 30;
   std::function<double()> now_unix_s;
@@ -108,6 +111,7 @@ class Executor {
   std::map<std::string, int> slow_ticks_;
   std::map<std::string, double> last_remaining_mib_;
   std::map<std::string, int> stalled_ticks_;
+  std::map<std::string, double> unreachable_since_;  // action id -> unix s
   // COMMA pacing: per migration, when its remaining data was last sampled and how much of it
   // clears per MiB/s of limit (smoothed).
   struct Pace {

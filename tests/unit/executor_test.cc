@@ -235,6 +235,47 @@ TEST_F(ExecutorTest, CancelStopsPendingAndAbortsRunningPreCopies) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(ExecutorTest, AnAgentAwayAtTheStartIsAskedAgainAndNothingStartsTwice) {
+  auto preview = operations_->Plan(Evacuate({"h2"}));
+  ASSERT_TRUE(preview.ok()) << preview.status();
+  agents_.SetUnreachable("h2", true);  // between its heartbeats
+  v1::SubmitRequest submit;
+  submit.set_plan_id(preview->plan_id());
+  auto op = operations_->Submit(submit);
+  ASSERT_TRUE(op.ok()) << op.status();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(agents_.starts(), 0);
+  auto running = operations_->Get(op->id());
+  ASSERT_TRUE(running.ok());
+  EXPECT_EQ(running->state(), "running") << "an agent away is not a failed migration";
+  agents_.SetUnreachable("h2", false);
+  const v1::Operation end = WaitEnd(op->id());
+  EXPECT_EQ(end.state(), "succeeded") << end.error();
+  EXPECT_EQ(agents_.starts(), 1);
+  EXPECT_EQ(agents_.HostOf("cache").substr(0, 1), "h");
+  EXPECT_NE(agents_.HostOf("cache"), "h2");
+}
+
+TEST_F(ExecutorTest, AnAgentAwayForTooLongFailsItsMigrationWithAClearError) {
+  agents_.SetStepMib(0);
+  ExecutorOptions options;
+  options.poll_ms = 5;
+  options.tick_ms = 20;
+  options.agent_lost_s = 0.2;
+  operations_ = std::make_unique<Operations>(inventory_.get(), &power_, &store_, options);
+  v1::SubmitRequest submit;
+  *submit.mutable_request() = Evacuate({"h2"});
+  auto op = operations_->Submit(submit);
+  ASSERT_TRUE(op.ok()) << op.status();
+  for (int i = 0; i < 400 && agents_.starts() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  agents_.SetUnreachable("h2", true);
+  const v1::Operation end = WaitEnd(op->id());
+  EXPECT_EQ(end.state(), "failed");
+  EXPECT_NE(end.error().find("did not answer"), std::string::npos) << end.error();
+}
+
 TEST_F(ExecutorTest, ARestartedControllerFollowsRunningMigrationsAndStartsNothingTwice) {
   // What a controller killed mid-operation leaves: in the store, an operation running with web
   // started (the agent has it), db written as started but never sent to its agent (killed in
