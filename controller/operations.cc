@@ -96,9 +96,7 @@ StatusOr<v1::PlanPreview> Operations::Plan(const v1::ControllerPlanRequest& requ
   preview.set_plan_id(NewId("plan"));
   *preview.mutable_plan() = std::move(plan);
   *preview.mutable_cluster() = snapshot.cluster();
-  // The request travels with the preview (Submit by id needs its apps and mode).
-  v1::Cluster* cluster = preview.mutable_cluster();
-  *cluster->mutable_apps() = request.apps();
+  *preview.mutable_request() = request;
   CONVOY_RETURN_IF_ERROR(store_->PutPlanPreview(preview));
   return preview;
 }
@@ -119,7 +117,7 @@ StatusOr<v1::Operation> Operations::Submit(const v1::SubmitRequest& submit) {
       return stored.status();
     }
     preview = *std::move(stored);
-    *request.mutable_apps() = preview.cluster().apps();
+    request = preview.request();
   } else {
     return absl::InvalidArgumentError("submit: give a plan_id or a request");
   }
@@ -164,10 +162,6 @@ StatusOr<v1::Operation> Operations::Submit(const v1::SubmitRequest& submit) {
             absl::StrCat("host ", host, " is ", health, "; the plan needs it"));
       }
     }
-  }
-  // The request as planned: a preview submitted by id keeps its mode and downtime.
-  if (!submit.has_request()) {
-    request.mutable_request()->set_strategy(plan.strategy());
   }
   v1::Operation op;
   op.set_id(NewId("op"));

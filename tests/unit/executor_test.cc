@@ -210,6 +210,27 @@ TEST_F(ExecutorTest, AStalePlanIsRefused) {
   EXPECT_NE(std::string(op.status().message()).find("stale"), std::string::npos) << op.status();
 }
 
+TEST_F(ExecutorTest, APlanSubmittedByIdIsExecutedAsItWasAsked) {
+  v1::ControllerPlanRequest request = Evacuate({"h2"});
+  request.mutable_request()->set_mode("pre-copy");
+  request.mutable_request()->set_downtime_ms(120);
+  auto preview = operations_->Plan(request);
+  ASSERT_TRUE(preview.ok()) << preview.status();
+  v1::SubmitRequest submit;
+  submit.set_plan_id(preview->plan_id());
+  auto op = operations_->Submit(submit);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(op->request().request().mode(), "pre-copy");
+  EXPECT_EQ(op->request().request().downtime_ms(), 120);
+  const v1::Operation end = WaitEnd(op->id());
+  ASSERT_EQ(end.state(), "succeeded") << end.error();
+  for (const auto& a : end.actions()) {
+    if (a.kind() == "migrate") {
+      EXPECT_EQ(a.progress().mode(), "pre-copy") << "not pre-then-post: the operator asked for pre-copy";
+    }
+  }
+}
+
 TEST_F(ExecutorTest, CancelStopsPendingAndAbortsRunningPreCopies) {
   agents_.SetStepMib(0);  // migrations hold
   v1::SubmitRequest submit;
