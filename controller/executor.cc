@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "controller/measured_plan.h"
+#include "controller/replan.h"
 #include "convoy/common/units.h"
 
 namespace convoy::controller {
@@ -163,6 +164,8 @@ void Executor::Run() {
   for (const auto& h : snapshot.cluster().hosts()) {
     capacity_.host_mbps[h.name()] = GbpsToMbps(h.nic_gbps());
   }
+  // The plan was made from fresh figures: the first revision waits one interval.
+  last_replan_unix_s_ = Now();
   // Power actions that were running when the controller stopped are run again (booting a
   // host that is on, or shutting down one that is off, is harmless).
   for (auto& a : *op_.mutable_actions()) {
@@ -208,6 +211,11 @@ void Executor::Loop() {
     if (Now() - last_tick_unix_s_ >= options_.tick_ms / 1000.0) {
       last_tick_unix_s_ = Now();
       Adapt();
+    }
+    if (!cancelling && options_.replan &&
+        Now() - last_replan_unix_s_ >= options_.replan_interval_s) {
+      last_replan_unix_s_ = Now();
+      Replan();
     }
     if (!cancelling) {
       for (const auto& id : ReadyActions(op_.actions(), capacity_)) {
@@ -400,7 +408,14 @@ void Executor::Adapt() {
     const double limit = p.speed_limit_mibps();
     if (limit > 0 && p.elapsed_s() > options_.tick_ms / 1000.0 && p.bandwidth_mibps() > 0 &&
         p.bandwidth_mibps() < options_.bandwidth_drop_fraction * limit) {
-      if (++slow_ticks_[a.id()] == 2 && capacity_.sequential_hosts.count(a.host()) == 0) {
+      if (++slow_ticks_[a.id()] >= 2) {
+        const double achieved_mbps = MibpsToMbps(p.bandwidth_mibps());
+        for (const std::string& h : {a.host(), a.to()}) {
+          auto [it, fresh] = measured_nic_mbps_.emplace(h, achieved_mbps);
+          if (!fresh) it->second = std::min(it->second, achieved_mbps);
+        }
+      }
+      if (slow_ticks_[a.id()] == 2 && capacity_.sequential_hosts.count(a.host()) == 0) {
         capacity_.sequential_hosts.insert(a.host());
         capacity_.sequential_hosts.insert(a.to());
         Note(&a, absl::StrFormat("achieves %.1f MiB/s of the %.1f MiB/s planned: from now on one "
@@ -438,6 +453,37 @@ void Executor::Adapt() {
     }
   }
   for (auto& [key, members] : groups) Repace(key, members);
+}
+
+void Executor::Replan() {
+  const std::vector<std::string> ids = ReplannableMigrations(op_.actions());
+  if (ids.empty()) return;
+  v1::ControllerPlanRequest request = op_.request();
+  *request.mutable_request() = ReplanRequest(op_.request().request(), op_.actions(), ids);
+  auto plan = options_.replan(request, measured_nic_mbps_);
+  std::vector<ReplanChange> changes;
+  Status failed = plan.status();
+  if (plan.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto applied =
+        ApplyReplan(*plan, ids, options_.replan_change_fraction, op_.mutable_actions());
+    failed = applied.status();
+    if (applied.ok()) changes = *std::move(applied);
+  }
+  if (!failed.ok()) {
+    // The current plan stays; say why once, not at every interval.
+    if (std::string(failed.message()) != last_replan_error_) {
+      last_replan_error_ = std::string(failed.message());
+      spdlog::warn("operation {}: pending migrations not re-planned: {}", op_.id(),
+                   last_replan_error_);
+      Publish("note", absl::StrCat("pending migrations not re-planned: ", last_replan_error_),
+              nullptr);
+    }
+    return;
+  }
+  for (const auto& change : changes) {
+    Note(Find(change.id), absl::StrCat("re-planned with measured figures: ", change.what));
+  }
 }
 
 void Executor::Repace(const std::string& group_key, std::vector<v1::Action*> members) {

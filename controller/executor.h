@@ -45,6 +45,16 @@ struct ExecutorOptions {
   double agent_lost_s = 300;
   // A resumed operation waits this long for the agents of its hosts to register again.
   double resume_wait_s = 30;
+  // Re-plans the migrations that have not started (replan.h) with fresh figures: given the
+  // operation's request narrowed to moving them (ReplanRequest) and the NIC speeds measured
+  // under plan (host -> Mb/s), returns a new plan. Empty: the plan is never revised.
+  std::function<StatusOr<v1::Plan>(const v1::ControllerPlanRequest& request,
+                                   const std::map<std::string, double>& measured_nic_mbps)>
+      replan;
+  // How often the pending migrations are re-planned, s; the new plan is taken only when a
+  // migration's mode, group or order changes, or its bandwidth by more than this fraction.
+  double replan_interval_s = 10;
+  double replan_change_fraction = 0.1;
   std::function<double()> now_unix_s;
 };
 
@@ -77,6 +87,7 @@ class Executor {
   void CollectPowerResults();
   void Adapt();
   void Repace(const std::string& group_key, std::vector<v1::Action*> members);
+  void Replan();
   void Cancel();
   void Finish();
 
@@ -121,6 +132,11 @@ class Executor {
   };
   std::map<std::string, Pace> pace_;
   double last_tick_unix_s_ = 0;
+  // Re-planning: when it last ran, the NIC speeds achieved where they fell under plan, the last
+  // error reported (each new one is logged once).
+  double last_replan_unix_s_ = 0;
+  std::map<std::string, double> measured_nic_mbps_;
+  std::string last_replan_error_;
 };
 
 }  // namespace convoy::controller

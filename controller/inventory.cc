@@ -52,43 +52,80 @@ Status Inventory::Heartbeat(const v1::AgentHello& hello) {
   return absl::OkStatus();
 }
 
-void Inventory::Refresh(uint32_t dirty_rate_period_s) {
+void Inventory::DescribeEach(
+    const std::map<std::string, v1::DescribeRequest>& requests,
+    const std::function<void(Entry* entry, StatusOr<v1::HostReport> report)>& apply) {
   std::vector<std::pair<std::string, std::string>> targets;
   {
     std::lock_guard<std::mutex> lock(mu_);
     const double now = options_.now_unix_s();
-    for (const auto& [name, e] : agents_) {
-      if (IsUp(e, now)) targets.emplace_back(name, e.hello.address());
+    for (const auto& [name, request] : requests) {
+      auto it = agents_.find(name);
+      if (it != agents_.end() && IsUp(it->second, now)) {
+        targets.emplace_back(name, it->second.hello.address());
+      }
     }
   }
   std::vector<std::thread> workers;
   for (const auto& [name, address] : targets) {
-    workers.emplace_back([this, name = name, address = address, dirty_rate_period_s] {
-      v1::DescribeRequest request;
-      request.set_dirty_rate_period_s(dirty_rate_period_s);
-      auto report = dialer_->Dial(name, address)->Describe(request);
+    workers.emplace_back([this, &requests, &apply, name = name, address = address] {
+      auto report = dialer_->Dial(name, address)->Describe(requests.at(name));
       std::lock_guard<std::mutex> lock(mu_);
       auto it = agents_.find(name);
-      if (it == agents_.end()) return;
-      if (report.ok()) {
-        // A report without a dirty-rate measurement keeps the last one measured.
-        for (auto& vm : *report->mutable_vms()) {
-          if (vm.dirty_rate().status() == "measured") continue;
-          for (const auto& old : it->second.report.vms()) {
-            if (old.name() == vm.name() && old.dirty_rate().status() == "measured") {
-              *vm.mutable_dirty_rate() = old.dirty_rate();
-            }
-          }
-        }
-        it->second.report = *std::move(report);
-        it->second.has_report = true;
-        it->second.error.clear();
-      } else {
-        it->second.error = std::string(report.status().message());
-      }
+      if (it != agents_.end()) apply(&it->second, std::move(report));
     });
   }
   for (auto& w : workers) w.join();
+}
+
+void Inventory::Refresh(uint32_t dirty_rate_period_s) {
+  std::map<std::string, v1::DescribeRequest> requests;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [name, e] : agents_) {
+      requests[name].set_dirty_rate_period_s(dirty_rate_period_s);
+    }
+  }
+  DescribeEach(requests, [](Entry* e, StatusOr<v1::HostReport> report) {
+    if (!report.ok()) {
+      e->error = std::string(report.status().message());
+      return;
+    }
+    // A report without a dirty-rate measurement keeps the last one measured.
+    for (auto& vm : *report->mutable_vms()) {
+      if (vm.dirty_rate().status() == "measured") continue;
+      for (const auto& old : e->report.vms()) {
+        if (old.name() == vm.name() && old.dirty_rate().status() == "measured") {
+          *vm.mutable_dirty_rate() = old.dirty_rate();
+        }
+      }
+    }
+    e->report = *std::move(report);
+    e->has_report = true;
+    e->error.clear();
+  });
+}
+
+void Inventory::MeasureDirtyRates(const std::map<std::string, std::vector<std::string>>& vms,
+                                  uint32_t period_s) {
+  std::map<std::string, v1::DescribeRequest> requests;
+  for (const auto& [host, names] : vms) {
+    auto& r = requests[host];
+    r.set_dirty_rate_period_s(period_s);
+    for (const auto& vm : names) r.add_vms(vm);
+  }
+  DescribeEach(requests, [](Entry* e, StatusOr<v1::HostReport> report) {
+    if (!report.ok()) {
+      e->error = std::string(report.status().message());
+      return;
+    }
+    for (const auto& measured : report->vms()) {
+      if (measured.dirty_rate().status() != "measured") continue;
+      for (auto& vm : *e->report.mutable_vms()) {
+        if (vm.name() == measured.name()) *vm.mutable_dirty_rate() = measured.dirty_rate();
+      }
+    }
+  });
 }
 
 v1::InventoryResponse Inventory::Snapshot() {

@@ -38,6 +38,12 @@ class Inventory {
   // its last measured rate through reports that did not measure it.
   void Refresh(uint32_t dirty_rate_period_s = 0);
 
+  // Measures the dirty rates of these VMs (host -> VMs on it) over `period_s`, the hosts in
+  // parallel, and keeps them in the hosts' last reports; nothing else of a report changes. A host
+  // that is down or does not answer keeps its last figures (its error is recorded).
+  void MeasureDirtyRates(const std::map<std::string, std::vector<std::string>>& vms,
+                         uint32_t period_s);
+
   // Agents, their health and last reports; the cluster in the scenario model (hosts that are up
   // or off, their running VMs; links and apps are not known here) and measured bandwidths.
   v1::InventoryResponse Snapshot();
@@ -68,6 +74,10 @@ class Inventory {
     bool has_report = false;
   };
   bool IsUp(const Entry& e, double now) const;
+  // Describes the hosts of `requests` that are up, in parallel, each with its request; `apply`
+  // runs under the lock with the host's entry and its answer.
+  void DescribeEach(const std::map<std::string, v1::DescribeRequest>& requests,
+                    const std::function<void(Entry* entry, StatusOr<v1::HostReport> report)>& apply);
 
   AgentDialer* dialer_;
   InventoryOptions options_;

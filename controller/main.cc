@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   std::string ipmi_hosts_file;
   double migration_timeout_s = 0;
   double boot_wait_s = 300;
+  double replan_interval_s = 10;
   std::string metrics_listen;
   uint32_t plan_dirty_rate_s = 1;
   app.option_defaults()->always_capture_default();
@@ -71,6 +72,10 @@ int main(int argc, char** argv) {
   app.add_option("--boot-wait-s", boot_wait_s,
                  "How long a booted host's agent has to register")
       ->check(CLI::PositiveNumber);
+  app.add_option("--replan-interval-s", replan_interval_s,
+                 "Re-plan the migrations that have not started with fresh dirty rates and "
+                 "bandwidth this often (0: never)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--plan-dirty-rate-s", plan_dirty_rate_s,
                  "Before planning, measure every VM's dirty rate over this long (0: do not)")
       ->check(CLI::Range(0, 60));
@@ -112,6 +117,7 @@ int main(int argc, char** argv) {
   executor_options.poll_ms = poll_ms;
   executor_options.migration_timeout_s = migration_timeout_s;
   executor_options.boot_wait_s = boot_wait_s;
+  executor_options.replan_interval_s = replan_interval_s;
   convoy::controller::Operations operations(&inventory, power.get(), store->get(),
                                             executor_options, {}, plan_dirty_rate_s);
 

@@ -49,6 +49,12 @@ Operations::Operations(Inventory* inventory, PowerDriver* power, store::StateSto
       planner_options_(std::move(planner_options)),
       plan_dirty_rate_s_(plan_dirty_rate_s),
       events_(store) {
+  if (!executor_options_.replan && executor_options_.replan_interval_s > 0) {
+    executor_options_.replan = [this](const v1::ControllerPlanRequest& request,
+                                      const std::map<std::string, double>& measured_nic_mbps) {
+      return Replan(request, measured_nic_mbps);
+    };
+  }
   if (!executor_options_.now_unix_s) {
     executor_options_.now_unix_s = [] {
       return std::chrono::duration<double>(
@@ -86,12 +92,7 @@ StatusOr<v1::PlanPreview> Operations::Plan(const v1::ControllerPlanRequest& requ
     inventory_->ProbeBandwidth(pairs);
   }
   const v1::InventoryResponse snapshot = inventory_->Snapshot();
-  CONVOY_ASSIGN_OR_RETURN(v1::Scenario scenario, LiveScenario(snapshot.cluster(), request));
-  CONVOY_RETURN_IF_ERROR(model::ValidateScenario(scenario));
-  CONVOY_ASSIGN_OR_RETURN(model::ClusterModel model, model::ClusterModel::Build(scenario));
-  const std::string strategy = r.strategy().empty() ? "convoy" : r.strategy();
-  CONVOY_ASSIGN_OR_RETURN(v1::Plan plan,
-                          plan::MakePlanWithStrategy(model, r, strategy, planner_options_));
+  CONVOY_ASSIGN_OR_RETURN(v1::Plan plan, PlanOn(snapshot.cluster(), request));
   v1::PlanPreview preview;
   preview.set_plan_id(NewId("plan"));
   *preview.mutable_plan() = std::move(plan);
@@ -99,6 +100,35 @@ StatusOr<v1::PlanPreview> Operations::Plan(const v1::ControllerPlanRequest& requ
   *preview.mutable_request() = request;
   CONVOY_RETURN_IF_ERROR(store_->PutPlanPreview(preview));
   return preview;
+}
+
+StatusOr<v1::Plan> Operations::PlanOn(const v1::Cluster& cluster,
+                                      const v1::ControllerPlanRequest& request) {
+  CONVOY_ASSIGN_OR_RETURN(v1::Scenario scenario, LiveScenario(cluster, request));
+  CONVOY_RETURN_IF_ERROR(model::ValidateScenario(scenario));
+  CONVOY_ASSIGN_OR_RETURN(model::ClusterModel model, model::ClusterModel::Build(scenario));
+  const std::string& strategy = request.request().strategy();
+  return plan::MakePlanWithStrategy(model, request.request(),
+                                    strategy.empty() ? "convoy" : strategy, planner_options_);
+}
+
+StatusOr<v1::Plan> Operations::Replan(const v1::ControllerPlanRequest& request,
+                                      const std::map<std::string, double>& measured_nic_mbps) {
+  // Fresh dirty rates of the VMs still to move, on their hosts.
+  std::map<std::string, std::vector<std::string>> vms_by_host;
+  for (const auto& move : request.request().moves()) {
+    const std::string host = inventory_->HostOf(move.vm());
+    if (!host.empty()) vms_by_host[host].push_back(move.vm());
+  }
+  if (plan_dirty_rate_s_ > 0) inventory_->MeasureDirtyRates(vms_by_host, plan_dirty_rate_s_);
+  v1::Cluster cluster = inventory_->Snapshot().cluster();
+  for (auto& host : *cluster.mutable_hosts()) {
+    auto it = measured_nic_mbps.find(host.name());
+    if (it != measured_nic_mbps.end() && it->second > 0) {
+      host.set_nic_gbps(std::min(host.nic_gbps(), it->second / 1000.0));
+    }
+  }
+  return PlanOn(cluster, request);
 }
 
 StatusOr<v1::Operation> Operations::Submit(const v1::SubmitRequest& submit) {

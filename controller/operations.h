@@ -21,6 +21,8 @@ namespace convoy::controller {
 class Operations {
  public:
   // Plan measures every VM's dirty rate over `plan_dirty_rate_s` seconds first (0: not).
+  // Unless executor_options.replan is set or replan_interval_s is 0, executors re-plan their
+  // pending migrations on the live inventory (Replan below).
   Operations(Inventory* inventory, PowerDriver* power, store::StateStore* store,
              ExecutorOptions executor_options, plan::PlannerOptions planner_options = {},
              uint32_t plan_dirty_rate_s = 0);
@@ -49,6 +51,12 @@ class Operations {
 
  private:
   bool IsLive(const std::string& id);
+  // The request planned on `cluster` (the live inventory, or a copy with revised figures).
+  StatusOr<v1::Plan> PlanOn(const v1::Cluster& cluster, const v1::ControllerPlanRequest& request);
+  // The executors' re-planning (ExecutorOptions::replan): measures the dirty rates of the VMs
+  // the request moves, lowers the NICs measured slower than planned, plans again.
+  StatusOr<v1::Plan> Replan(const v1::ControllerPlanRequest& request,
+                            const std::map<std::string, double>& measured_nic_mbps);
 
   Inventory* inventory_;
   PowerDriver* power_;

@@ -10,8 +10,8 @@ namespace {
 class FakeChannel final : public controller::AgentChannel {
  public:
   FakeChannel(FakeAgents* agents, std::string host) : agents_(agents), host_(std::move(host)) {}
-  StatusOr<v1::HostReport> Describe(const v1::DescribeRequest&) override {
-    return agents_->Describe(host_);
+  StatusOr<v1::HostReport> Describe(const v1::DescribeRequest& request) override {
+    return agents_->Describe(host_, request);
   }
   StatusOr<v1::MigrationProgress> StartMigration(const v1::StartMigrationRequest& r) override {
     return agents_->Start(host_, r);
@@ -83,7 +83,8 @@ std::shared_ptr<controller::AgentChannel> FakeAgents::Dial(const std::string& na
   return std::make_shared<FakeChannel>(this, name);
 }
 
-StatusOr<v1::HostReport> FakeAgents::Describe(const std::string& host) {
+StatusOr<v1::HostReport> FakeAgents::Describe(const std::string& host,
+                                              const v1::DescribeRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
   CONVOY_RETURN_IF_ERROR(Reachable(host));
   v1::HostReport r;
@@ -91,12 +92,19 @@ StatusOr<v1::HostReport> FakeAgents::Describe(const std::string& host) {
   r.set_cpus(hosts_[host].first);
   r.set_memory_mib(hosts_[host].second);
   for (const auto& [vm, mib] : vms_[host]) {
+    const auto& only = request.vms();
+    if (!only.empty() && std::find(only.begin(), only.end(), vm) == only.end()) continue;
     auto* v = r.add_vms();
     v->set_name(vm);
     v->set_state("running");
     v->set_vcpus(1);
     v->set_memory_mib(mib);
     v->set_max_memory_mib(mib);
+    if (request.dirty_rate_period_s() > 0) {
+      v->mutable_dirty_rate()->set_status("measured");
+      v->mutable_dirty_rate()->set_mibps(dirty_.count(vm) > 0 ? dirty_.at(vm) : 0.0);
+      v->mutable_dirty_rate()->set_period_s(request.dirty_rate_period_s());
+    }
   }
   return r;
 }
@@ -132,6 +140,7 @@ StatusOr<v1::MigrationProgress> FakeAgents::Start(const std::string& host,
     ++starts_;
     started_ids_.push_back(request.id());
     speeds_[request.id()] = request.bandwidth_mibps();
+    modes_[request.vm()] = request.mode();
   }
   InjectRunning(request, host);
   return Get(host, request.id());

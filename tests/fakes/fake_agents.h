@@ -28,6 +28,8 @@ class FakeAgents : public controller::AgentDialer {
   std::string HostOf(const std::string& vm);
   // Hosts whose agent does not answer.
   void SetUnreachable(const std::string& host, bool unreachable);
+  // Reports that measure dirty rates give this VM this one (MiB/s; 0 until set).
+  void SetDirtyRate(const std::string& vm, double mibps) { Locked([&] { dirty_[vm] = mibps; }); }
   // Migrations of this VM fail at their first progress read.
   void FailMigrationsOf(const std::string& vm) { Locked([&] { fail_.insert(vm); }); }
   // Migrations advance by this much per GetMigration (MiB); 0 holds them where they are.
@@ -44,6 +46,8 @@ class FakeAgents : public controller::AgentDialer {
   int starts() { return Locked([&] { return starts_; }); }
   std::vector<std::string> started_ids() { return Locked([&] { return started_ids_; }); }
   std::map<std::string, double> speeds() { return Locked([&] { return speeds_; }); }
+  // The mode each started migration was asked for, by VM.
+  std::map<std::string, std::string> modes() { return Locked([&] { return modes_; }); }
   int aborts() { return Locked([&] { return aborts_; }); }
   // Registers a migration as if an earlier controller had started it.
   void InjectRunning(const v1::StartMigrationRequest& request, const std::string& source);
@@ -52,7 +56,7 @@ class FakeAgents : public controller::AgentDialer {
                                                  const std::string& address) override;
 
   // Channel calls, per host.
-  StatusOr<v1::HostReport> Describe(const std::string& host);
+  StatusOr<v1::HostReport> Describe(const std::string& host, const v1::DescribeRequest& request);
   StatusOr<v1::MigrationProgress> Start(const std::string& host,
                                         const v1::StartMigrationRequest& request);
   StatusOr<v1::MigrationProgress> Get(const std::string& host, const std::string& id);
@@ -80,6 +84,8 @@ class FakeAgents : public controller::AgentDialer {
   int aborts_ = 0;
   std::vector<std::string> started_ids_;
   std::map<std::string, double> speeds_;
+  std::map<std::string, std::string> modes_;
+  std::map<std::string, double> dirty_;
 };
 
 }  // namespace convoy::testing

@@ -377,5 +377,70 @@ TEST_F(ExecutorTest, CommaGroupsAreRepacedSoTheirBulkCopiesFinishTogether) {
       << "web ended at " << web_end << ", db at " << db_end;
 }
 
+TEST_F(ExecutorTest, PendingMigrationsAreReplannedWithTheDirtyRatesMeasuredWhileOthersRun) {
+  ExecutorOptions options;
+  options.poll_ms = 5;
+  options.tick_ms = 20;
+  options.replan_interval_s = 0.05;
+  operations_ = std::make_unique<Operations>(inventory_.get(), &power_, &store_, options,
+                                             plan::PlannerOptions{}, /*plan_dirty_rate_s=*/1);
+  agents_.SetStepMib(0);  // the first migration holds while its host's next VM waits
+  v1::SubmitRequest submit;
+  *submit.mutable_request() = Evacuate({"h1"});
+  auto op = operations_->Submit(submit);
+  ASSERT_TRUE(op.ok()) << op.status();
+  for (const auto& m : op->plan().migrations()) {
+    ASSERT_EQ(m.mode(), "pre-copy") << m.vm() << ": idle VMs are planned in pre-copy";
+  }
+  // Wait for one of web and db to run while the other waits for h1's NIC.
+  std::string waiting;
+  for (int i = 0; i < 2000 && waiting.empty(); ++i) {
+    auto now = operations_->Get(op->id());
+    ASSERT_TRUE(now.ok());
+    int running = 0;
+    std::string pending;
+    for (const auto& a : now->actions()) {
+      if (a.kind() != "migrate") continue;
+      running += IsActive(a.state());
+      if (a.state() == kPending) pending = a.vm();
+    }
+    if (running == 1 && !pending.empty()) waiting = pending;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_FALSE(waiting.empty()) << "the plan does not run h1's migrations one after the other";
+  // The waiting VM now dirties memory far faster than a 1 Gb/s NIC can send.
+  agents_.SetDirtyRate(waiting, 400);
+  bool replanned = false;
+  for (int i = 0; i < 2000 && !replanned; ++i) {
+    auto now = operations_->Get(op->id());
+    ASSERT_TRUE(now.ok());
+    for (const auto& a : now->actions()) {
+      if (a.vm() != waiting) continue;
+      for (const auto& n : a.notes()) replanned |= n.find("re-planned") != std::string::npos;
+      if (replanned) {
+        EXPECT_EQ(a.state(), kPending);
+        EXPECT_EQ(a.planned().mode(), "post-copy") << a.notes(0);
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(replanned);
+  agents_.SetStepMib(512);
+  const v1::Operation end = WaitEnd(op->id());
+  EXPECT_EQ(end.state(), "succeeded") << end.error();
+  EXPECT_EQ(agents_.modes()[waiting], "post-copy") << "started as re-planned";
+  EXPECT_EQ(agents_.starts(), 2);
+  const std::string now_on = agents_.HostOf(waiting);
+  EXPECT_TRUE(now_on == "h3" || now_on == "h4") << now_on;
+  // The revision is on record: persisted with the action.
+  auto stored = store_.GetOperation(op->id());
+  ASSERT_TRUE(stored.ok());
+  for (const auto& a : stored->actions()) {
+    if (a.vm() == waiting) {
+      EXPECT_EQ(a.planned().mode(), "post-copy");
+    }
+  }
+}
+
 }  // namespace
 }  // namespace convoy::controller
