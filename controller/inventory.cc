@@ -21,6 +21,15 @@ std::string HostPart(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
+// How well a report places a VM on its host: 3 the source of a migration under way (the VM
+// is there until it completes), 2 running, 1 paused (e.g. the incoming copy on a migration's
+// destination), 0 not there (shut off, crashed...).
+int VmRank(const v1::VmReport& vm) {
+  if (vm.state() != "running" && vm.state() != "paused") return 0;
+  if (vm.migrating()) return 3;
+  return vm.state() == "running" ? 2 : 1;
+}
+
 }  // namespace
 
 Inventory::Inventory(AgentDialer* dialer, InventoryOptions options)
@@ -132,6 +141,10 @@ v1::InventoryResponse Inventory::Snapshot() {
   std::lock_guard<std::mutex> lock(mu_);
   const double now = options_.now_unix_s();
   v1::InventoryResponse out;
+  // A VM under migration is reported by both hosts (the destination holds a paused copy): the
+  // cluster has it once, where it is reported best (VmRank).
+  std::map<std::string, std::pair<int, v1::Vm>> vms;
+  std::vector<std::string> vm_order;
   for (const auto& [name, e] : agents_) {
     v1::AgentState* s = out.add_agents();
     s->set_name(name);
@@ -158,8 +171,14 @@ v1::InventoryResponse Inventory::Snapshot() {
     if (measured > 0) h->set_nic_gbps(std::min(h->nic_gbps(), measured / 1000.0));
     if (e.off) continue;
     for (const auto& vm : e.report.vms()) {
-      if (vm.state() != "running" && vm.state() != "paused") continue;
-      v1::Vm* v = out.mutable_cluster()->add_vms();
+      const int rank = VmRank(vm);
+      if (rank == 0) continue;
+      auto [slot, fresh] = vms.try_emplace(vm.name(), 0, v1::Vm{});
+      if (fresh) vm_order.push_back(vm.name());
+      if (rank <= slot->second.first) continue;
+      slot->second.first = rank;
+      v1::Vm* v = &slot->second.second;
+      v->Clear();
       v->set_name(vm.name());
       v->set_host(name);
       v->set_vcpus(vm.vcpus());
@@ -175,6 +194,7 @@ v1::InventoryResponse Inventory::Snapshot() {
       v->set_net_in_mbps(in_mbps);
     }
   }
+  for (const auto& name : vm_order) *out.mutable_cluster()->add_vms() = vms[name].second;
   for (const auto& [pair, mbps] : bandwidth_mbps_) (*out.mutable_bandwidth_mbps())[pair] = mbps;
   return out;
 }
@@ -219,12 +239,17 @@ StatusOr<v1::Destination> Inventory::DestinationOf(const std::string& host) {
 
 std::string Inventory::HostOf(const std::string& vm) {
   std::lock_guard<std::mutex> lock(mu_);
+  std::string best;
+  int best_rank = 0;
   for (const auto& [name, e] : agents_) {
     for (const auto& v : e.report.vms()) {
-      if (v.name() == vm && (v.state() == "running" || v.state() == "paused")) return name;
+      if (v.name() == vm && VmRank(v) > best_rank) {
+        best = name;
+        best_rank = VmRank(v);
+      }
     }
   }
-  return "";
+  return best;
 }
 
 std::string Inventory::Health(const std::string& host) {

@@ -52,7 +52,8 @@ class Inventory {
   StatusOr<std::shared_ptr<AgentChannel>> Channel(const std::string& host);
   // How a source reaches `host` for a migration.
   StatusOr<v1::Destination> DestinationOf(const std::string& host);
-  // Where the VM runs according to the last reports ("" when no report has it).
+  // Where the VM runs according to the last reports ("" when no report has it); during a
+  // migration, its source.
   std::string HostOf(const std::string& vm);
   // Health of a host: up | down | off | unknown.
   std::string Health(const std::string& host);

@@ -106,6 +106,23 @@ StatusOr<v1::HostReport> FakeAgents::Describe(const std::string& host,
       v->mutable_dirty_rate()->set_period_s(request.dirty_rate_period_s());
     }
   }
+  // As libvirt shows a migration under way: the source's domain has an outgoing job, the
+  // destination holds a paused domain of the same name.
+  for (const auto& [id, m] : migrations_) {
+    const auto& p = m.progress;
+    if (p.state() != "running" && p.state() != "postcopy") continue;
+    for (auto& v : *r.mutable_vms()) {
+      if (m.source == host && v.name() == p.vm()) v.set_migrating(true);
+    }
+    if (m.request.destination().host() == host) {
+      auto* v = r.add_vms();
+      v->set_name(p.vm());
+      v->set_state("paused");
+      v->set_vcpus(1);
+      v->set_memory_mib(vms_[m.source][p.vm()]);
+      v->set_max_memory_mib(v->memory_mib());
+    }
+  }
   return r;
 }
 
