@@ -20,7 +20,9 @@ grpc::Status Reply(StatusOr<T> result, T* out) {
 
 grpc::Status AgentService::Describe(grpc::ServerContext*, const v1::DescribeRequest* request,
                                     v1::HostReport* response) {
-  return Reply(inventory_->Describe(*request), response);
+  auto report = inventory_->Describe(*request);
+  if (report.ok() && host_switch_ != nullptr) host_switch_->FillReport(*request, &*report);
+  return Reply(std::move(report), response);
 }
 
 grpc::Status AgentService::StartMigration(grpc::ServerContext*,
@@ -77,6 +79,20 @@ grpc::Status AgentService::ProbeBandwidth(grpc::ServerContext*, const v1::ProbeR
   response->set_mbps(figures->mbps);
   response->set_bytes(figures->bytes);
   response->set_seconds(figures->seconds);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentService::ReserveIncoming(grpc::ServerContext*,
+                                           const v1::IncomingReservation* request,
+                                           v1::IncomingReservation* response) {
+  if (host_switch_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this agent drives no switch and cannot reserve bandwidth");
+  }
+  if (Status held = host_switch_->ReserveIncoming(*request); !held.ok()) {
+    return ToGrpcStatus(held);
+  }
+  *response = *request;
   return grpc::Status::OK;
 }
 

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "agent/host_switch.h"
 #include "agent/inventory.h"
 #include "agent/migration_manager.h"
 #include "convoy/v1/agent.grpc.pb.h"
@@ -13,8 +14,10 @@ namespace convoy::agent {
 
 class AgentService final : public v1::Agent::Service {
  public:
-  AgentService(Inventory* inventory, MigrationManager* migrations)
-      : inventory_(inventory), migrations_(migrations) {}
+  // `host_switch` may be null: no traffic or QoS in reports, ReserveIncoming refused.
+  AgentService(Inventory* inventory, MigrationManager* migrations,
+               HostSwitch* host_switch = nullptr)
+      : inventory_(inventory), migrations_(migrations), host_switch_(host_switch) {}
 
   grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::HostReport*) override;
   grpc::Status StartMigration(grpc::ServerContext*, const v1::StartMigrationRequest*,
@@ -33,10 +36,13 @@ class AgentService final : public v1::Agent::Service {
                               v1::MigrationProgress*) override;
   grpc::Status ProbeBandwidth(grpc::ServerContext*, const v1::ProbeRequest*,
                               v1::ProbeResult*) override;
+  grpc::Status ReserveIncoming(grpc::ServerContext*, const v1::IncomingReservation*,
+                               v1::IncomingReservation*) override;
 
  private:
   Inventory* const inventory_;
   MigrationManager* const migrations_;
+  HostSwitch* const host_switch_;
 };
 
 }  // namespace convoy::agent

@@ -8,6 +8,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "convoy/api/planning_service.h"
 #include "convoy/v1/controller.grpc.pb.h"
 
 #ifndef CONVOY_VERSION
@@ -96,9 +97,7 @@ HeartbeatSender GrpcHeartbeatSender(const std::string& address, int reconnect_ms
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
     v1::HeartbeatReply reply;
     const grpc::Status status = stub->Heartbeat(&context, hello, &reply);
-    if (!status.ok()) {
-      return Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
-    }
+    if (!status.ok()) return api::FromGrpcStatus(status);
     return reply;
   };
 }

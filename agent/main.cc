@@ -5,32 +5,78 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include <pthread.h>
 #include <unistd.h>
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
 
 #include "agent/agent_metrics.h"
 #include "agent/agent_service.h"
 #include "agent/bandwidth_probe.h"
 #include "agent/controller_link.h"
+#include "agent/host_switch.h"
 #include "agent/libvirt_hypervisor.h"
+#include "agent/ovs/ovs_qos_programmer.h"
+#include "agent/reservation_manager.h"
+#include "convoy/api/planning_service.h"
 #include "convoy/common/daemon_flags.h"
 #include "convoy/metrics/metrics.h"
 
 namespace {
-
-void OnSignal(int) {
-  // Migrations in libvirt go on without us; a restarted agent adopts them. Leave at once.
-  std::_Exit(0);
-}
 
 // `address` with its port moved by `offset` (the probe and metrics defaults).
 convoy::StatusOr<std::string> PortPlus(const std::string& address, int offset) {
   CONVOY_ASSIGN_OR_RETURN(const convoy::agent::HostPort where,
                           convoy::agent::ParseHostPort(address));
   return where.host + ":" + std::to_string(where.port + offset);
+}
+
+// Tells destination agents of this host's reservations (their ReserveIncoming), one channel per
+// agent, each call bounded to a second.
+class IncomingNotifierClient {
+ public:
+  convoy::Status Notify(const std::string& agent, const std::string& id, double bps,
+                        double lease_s) {
+    convoy::v1::Agent::Stub* stub = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& slot = stubs_[agent];
+      if (slot == nullptr) {
+        slot = convoy::v1::Agent::NewStub(
+            grpc::CreateChannel(agent, grpc::InsecureChannelCredentials()));
+      }
+      stub = slot.get();
+    }
+    convoy::v1::IncomingReservation request, reply;
+    request.set_id(id);
+    request.set_rate_mbps(bps / 1e6);
+    request.set_lease_s(lease_s);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    return convoy::api::FromGrpcStatus(stub->ReserveIncoming(&context, request, &reply));
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<convoy::v1::Agent::Stub>> stubs_;
+};
+
+// "49152-49215" to its two ends.
+bool ParsePortRange(const std::string& text, uint16_t* lo, uint16_t* hi) {
+  unsigned a = 0, b = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%u-%u%c", &a, &b, &tail) != 2 || a == 0 || a > b || b > 65535) {
+    return false;
+  }
+  *lo = static_cast<uint16_t>(a);
+  *hi = static_cast<uint16_t>(b);
+  return true;
 }
 
 }  // namespace
@@ -46,6 +92,11 @@ int main(int argc, char** argv) {
   std::string controller;
   int poll_interval_ms = 250;
   int heartbeat_interval_ms = 2000;
+  std::string ovs_db = "auto";
+  convoy::agent::ovs::OvsOptions ovs;
+  std::string migration_ports = "49152-49215";
+  double uplink_mbps = 0;
+  convoy::agent::ReservationOptions reservation;
   convoy::agent::AgentIdentity identity;
   convoy::AddConfigFile(app);
   app.add_option("--name", identity.name, "This host's name, as the controller knows it")
@@ -90,6 +141,27 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--shutdown-s", identity.shutdown_s, "Time to shut this host down, s")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--ovs-db", ovs_db,
+                 "This host's Open vSwitch database, for bandwidth reservation and traffic "
+                 "measurement: unix:PATH or tcp:HOST:PORT; \"auto\": "
+                 "unix:/run/openvswitch/db.sock when it exists; \"off\": none");
+  app.add_option("--ovs-bridge", ovs.bridge, "The Open vSwitch bridge the VMs and the uplink are on");
+  app.add_option("--ovs-openflow", ovs.openflow,
+                 "The bridge's OpenFlow socket (default: unix:/run/openvswitch/BRIDGE.mgmt)");
+  app.add_option("--ovs-uplink", ovs.uplink, "The bridge's port (and device) toward the network");
+  app.add_option("--uplink-mbps", uplink_mbps,
+                 "The uplink's capacity, Mb/s (default: its QoS max-rate, else --nic-gbps)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--migration-ports", migration_ports,
+                 "The destination port range of migration connections (libvirt's "
+                 "migration_port_min-migration_port_max)");
+  app.add_option("--reservation-threshold-pct", reservation.threshold_pct,
+                 "Algorithm 1's threshold: free bandwidth above it grows a reservation, unused "
+                 "reservation above it shrinks one, percent")
+      ->check(CLI::Range(1.0, 50.0));
+  app.add_option("--reservation-max-pct", reservation.max_pct,
+                 "The most of the uplink a reservation takes, percent (the VMs keep the rest)")
+      ->check(CLI::Range(10.0, 99.0));
   if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoy-agent")) {
     return *exit_code;
   }
@@ -105,6 +177,10 @@ int main(int argc, char** argv) {
   if (identity.power_max_w > 0 && identity.power_max_w < identity.power_idle_w) {
     spdlog::error("--power-max-w {} is below --power-idle-w {}", identity.power_max_w,
                   identity.power_idle_w);
+    return 2;
+  }
+  if (!ParsePortRange(migration_ports, &ovs.migration_port_min, &ovs.migration_port_max)) {
+    spdlog::error("--migration-ports '{}': expected LOW-HIGH, e.g. 49152-49215", migration_ports);
     return 2;
   }
   identity.listen = listen;
@@ -126,6 +202,64 @@ int main(int argc, char** argv) {
     }
   }
 
+  // SIGTERM and SIGINT are taken by one thread (below), so every thread started from here on
+  // blocks them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // The host's switch: bandwidth reservation and traffic measurement when there is one.
+  std::unique_ptr<convoy::agent::ovs::OvsQosProgrammer> qos;
+  std::string switch_detail = "no Open vSwitch: --ovs-db off";
+  const bool ovs_explicit = ovs_db != "auto" && ovs_db != "off";
+  if (ovs_db == "auto") {
+    ovs.db = "unix:/run/openvswitch/db.sock";
+    switch_detail = "no Open vSwitch at /run/openvswitch/db.sock";
+  }
+  if (ovs_explicit) ovs.db = ovs_db;
+  if (ovs_explicit || (ovs_db == "auto" && std::filesystem::exists("/run/openvswitch/db.sock"))) {
+    ovs.uplink_bps = uplink_mbps * 1e6;
+    auto opened = convoy::agent::ovs::OvsQosProgrammer::Open(ovs);
+    if (opened.ok()) {
+      qos = *std::move(opened);
+      if (uplink_mbps == 0 && !qos->UplinkBps().ok() && identity.nic_gbps > 0) {
+        ovs.uplink_bps = identity.nic_gbps * 1e9;
+        qos = *convoy::agent::ovs::OvsQosProgrammer::Open(ovs);
+      }
+      switch_detail = "Open vSwitch bridge " + ovs.bridge + ", uplink " + ovs.uplink + " (" +
+                      ovs.db + (qos->userspace_datapath() ? ", userspace datapath" : "") + ")";
+    } else if (ovs_explicit) {
+      spdlog::error("--ovs-db {}: {}", ovs_db, std::string(opened.status().message()));
+      return 1;
+    } else {
+      switch_detail = std::string(opened.status().message());
+      spdlog::warn("no bandwidth reservation: {}", switch_detail);
+    }
+  }
+  IncomingNotifierClient notifier;
+  std::unique_ptr<convoy::agent::ReservationManager> reservations;
+  if (qos != nullptr) {
+    reservations = std::make_unique<convoy::agent::ReservationManager>(
+        qos.get(),
+        [&notifier](const std::string& agent, const std::string& id, double bps, double lease_s) {
+          return notifier.Notify(agent, id, bps, lease_s);
+        },
+        reservation);
+    auto removed = reservations->Start();
+    if (!removed.ok()) {
+      spdlog::error("removing the reservations of an earlier run: {}",
+                    std::string(removed.status().message()));
+      return 1;
+    }
+    if (*removed > 0) {
+      spdlog::info("removed {} QoS rows, queues and flows an earlier run left", *removed);
+    }
+  }
+  convoy::agent::HostSwitch host_switch(qos.get(), reservations.get(), switch_detail,
+                                        qos != nullptr && qos->userspace_datapath());
+
   auto hypervisor = convoy::agent::LibvirtHypervisor::Open(libvirt_uri);
   if (!hypervisor.ok()) {
     spdlog::error("{}", std::string(hypervisor.status().message()));
@@ -135,6 +269,7 @@ int main(int argc, char** argv) {
   convoy::agent::MigrationManagerOptions options;
   options.state_dir = state_dir;
   options.poll_interval_ms = poll_interval_ms;
+  options.listener = &host_switch;
   convoy::agent::MigrationManager migrations(hypervisor->get(), options);
   if (auto recovered = migrations.Recover(); !recovered.ok()) {
     spdlog::error("recovering migrations: {}", std::string(recovered.message()));
@@ -149,7 +284,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  convoy::agent::AgentService service(&inventory, &migrations);
+  convoy::agent::AgentService service(&inventory, &migrations, &host_switch);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
@@ -190,12 +325,22 @@ int main(int argc, char** argv) {
     link->Start();
   }
 
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  spdlog::info("convoy-agent {} serving on {} (probe on {}, metrics on {}), libvirt {}{}",
+  // On SIGTERM or SIGINT: migrations in libvirt go on without us (a restarted agent adopts
+  // them), but the switch is left as it was found; then leave at once.
+  std::thread([&stop_signals, &qos] {
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    if (qos != nullptr) {
+      if (auto removed = qos->RemoveAll(); !removed.ok()) {
+        spdlog::warn("leaving reservations behind: {}", std::string(removed.status().message()));
+      }
+    }
+    std::_Exit(0);
+  }).detach();
+  spdlog::info("convoy-agent {} serving on {} (probe on {}, metrics on {}), libvirt {}{}; {}",
                identity.name, listen, probe_listen,
                metrics_server ? metrics_server->address() : "off", libvirt_uri,
-               controller.empty() ? "" : ", controller " + controller);
+               controller.empty() ? "" : ", controller " + controller, switch_detail);
   server->Wait();
   return 0;
 }

@@ -112,6 +112,10 @@ void MigrationManager::Finish(Migration& m, const std::string& state, const std:
     }
   }
   m.progress.set_elapsed_s(NowUnixS() - m.progress.started_at_unix_s());
+  if (options_.listener != nullptr) {
+    options_.listener->Annotate(&m.progress);
+    options_.listener->OnMigrationEnd(m.progress.id());
+  }
   Changed(m);
 }
 
@@ -165,12 +169,19 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
         absl::StrCat("VM '", request.vm(), "' is already migrating"));
   }
 
+  if (request.id().empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    request.set_id(
+        absl::StrFormat("m-%d-%d", static_cast<long long>(NowUnixS() * 1000), next_id_++));
+  }
+  if (options_.listener != nullptr) {
+    CONVOY_RETURN_IF_ERROR(options_.listener->OnMigrationStart(request));
+  }
   auto m = std::make_shared<Migration>();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (request.id().empty()) {
-      request.set_id(
-          absl::StrFormat("m-%d-%d", static_cast<long long>(NowUnixS() * 1000), next_id_++));
+    if (migrations_.contains(request.id())) {
+      return migrations_[request.id()]->progress;  // a concurrent start with the same id won
     }
     m->request = request;
     m->progress.set_id(request.id());
@@ -254,6 +265,7 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         p.set_dirty_rate_mibps(stats->dirty_rate_pages_per_s *
                                static_cast<double>(stats->page_size) / kMiB);
         p.set_bandwidth_mibps(stats->memory_bytes_per_s / kMiB);
+        if (options_.listener != nullptr) options_.listener->Annotate(&p);
         const auto& r = m->request;
         const bool timed_out = r.timeout_s() > 0 && elapsed_s > r.timeout_s();
         if (!downtime_set && r.downtime_ms() > 0) {
@@ -438,6 +450,12 @@ void MigrationManager::Adopt(v1::StartMigrationRequest request, v1::MigrationPro
   m->adopted = true;
   m->job_seen = true;
   if (m->progress.state() == "starting") m->progress.set_state("running");
+  if (options_.listener != nullptr && !Final(m->progress.state())) {
+    // A restarted agent cleared its reservations; a migration that asked for one gets it back.
+    if (Status again = options_.listener->OnMigrationStart(m->request); !again.ok()) {
+      m->progress.set_error(absl::StrCat("adopted without its reservation: ", again.message()));
+    }
+  }
   migrations_[m->progress.id()] = m;
   Changed(*m);
   m->monitor = std::thread([this, m] { Monitor(m); });

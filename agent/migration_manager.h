@@ -20,11 +20,27 @@
 
 namespace convoy::agent {
 
+// Told of every migration that starts and ends (the bandwidth reservation listens).
+class MigrationListener {
+ public:
+  virtual ~MigrationListener() = default;
+  // Before libvirt is asked, and for each migration adopted at start-up. An error refuses the
+  // start (its message goes to the caller) and must leave nothing behind.
+  virtual Status OnMigrationStart(const v1::StartMigrationRequest& request) = 0;
+  // Once the migration has a final state (also when libvirt refused to start it). Called with
+  // the manager's lock held: must be quick and must not call the manager.
+  virtual void OnMigrationEnd(const std::string& id) = 0;
+  // Sets the fields of a running migration's progress the listener owns (reserved_mbps). Called
+  // with the manager's lock held, as OnMigrationEnd.
+  virtual void Annotate(v1::MigrationProgress* progress) = 0;
+};
+
 struct MigrationManagerOptions {
   std::string state_dir;                   // records go to <state_dir>/migrations/; empty: not kept
   int poll_interval_ms = 250;              // how often job statistics are read
   int start_timeout_ms = 15000;            // how long Start waits for libvirt to begin the job
   std::string destination_host_allowlist;  // reserved for the security issue; empty: any
+  MigrationListener* listener = nullptr;   // not owned; may be null
 };
 
 class MigrationManager {

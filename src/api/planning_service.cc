@@ -10,6 +10,11 @@ grpc::Status ToGrpcStatus(const Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
+Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
 grpc::Status PlanningService::Plan(grpc::ServerContext* /*context*/, const v1::PlanRequest* request,
                                    v1::Plan* response) {
   Status valid = model::ValidateScenario(request->scenario());

@@ -25,5 +25,7 @@ class PlanningService final : public v1::Planning::Service {
 
 // Converts a Convoy status to a gRPC status with the same code and message.
 grpc::Status ToGrpcStatus(const Status& status);
+// And back: a gRPC status (a call's answer) as a Convoy status with its code and message.
+Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace convoy::api
