@@ -216,6 +216,9 @@ void ReservationManager::Tick(Clock::time_point now) {
   std::vector<Notice> notices;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    if (link_bps_ <= 0) {
+      if (auto bps = qos_->UplinkBps(); bps.ok()) link_bps_ = *bps;
+    }
     if (auto counters = qos_->ReadCounters(); counters.ok()) {
       const double dt = std::chrono::duration<double>(now - last_sample_).count();
       if (last_counters_ && dt > 0 && link_bps_ > 0) {
