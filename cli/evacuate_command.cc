@@ -150,6 +150,11 @@ void AddRequestOptions(CLI::App* command, RequestArgs* args, bool with_strategy)
                    "Share of a link reserved for an urgent migration, percent")
       ->check(CLI::Range(0.0, 100.0));
   command
+      ->add_option("--reservation", args->reservation,
+                   "Bandwidth reservation on the hosts' Open vSwitch (SOLive): auto (adaptive where "
+                   "a source can reserve) | none | adaptive | fixed (--urgency held throughout)")
+      ->check(CLI::IsMember({"auto", "none", "adaptive", "fixed"}));
+  command
       ->add_option("--downtime-ms", args->downtime_ms,
                    "Longest acceptable pause of a VM, ms (default: 300)")
       ->check(CLI::NonNegativeNumber);
@@ -191,6 +196,7 @@ StatusOr<v1::ControllerPlanRequest> BuildPlanRequest(const RequestArgs& args) {
   r->set_max_online_hosts(args.max_online_hosts);
   r->set_power_budget_w(args.power_budget_w);
   r->set_urgency_pct(args.urgency_pct);
+  r->set_reservation(args.reservation);
   r->set_downtime_ms(args.downtime_ms);
   if (args.keep_on) r->set_power_off(false);
   if (!args.apps_file.empty()) {

@@ -25,6 +25,7 @@ struct RequestArgs {
   uint32_t max_online_hosts = 0;
   double power_budget_w = 0;
   double urgency_pct = 0;
+  std::string reservation;  // auto | none | adaptive | fixed
   double downtime_ms = 0;
   bool keep_on = false;   // do not shut the evacuated hosts down
   std::string apps_file;  // a scenario-style file whose `apps:` are sent along

@@ -79,6 +79,26 @@ void AddInventoryCommands(CLI::App* app, int* exit_code) {
     std::cout << (vms_args->format == "json" ? RenderProtoJson(inventory) : RenderVms(inventory));
     *exit_code = kExitOk;
   });
+
+  auto traffic_args = std::make_shared<InventoryArgs>();
+  auto* traffic = app->add_subcommand(
+      "traffic",
+      "Traffic between VMs as the hosts' Open vSwitch measures it (what COMMA coordinates), and "
+      "which hosts can reserve bandwidth");
+  traffic->add_flag("--refresh", traffic_args->refresh, "Ask every agent for a fresh report first");
+  traffic->add_option("--format,-f", traffic_args->format, "table | json (the whole inventory)")
+      ->check(CLI::IsMember({"table", "json"}));
+  AddControllerOptions(traffic, &traffic_args->controller);
+  traffic->callback([traffic_args, exit_code] {
+    v1::InventoryResponse inventory;
+    if (!CallInventory(*traffic_args, &inventory)) {
+      *exit_code = kExitError;
+      return;
+    }
+    std::cout << (traffic_args->format == "json" ? RenderProtoJson(inventory)
+                                                 : RenderTraffic(inventory));
+    *exit_code = kExitOk;
+  });
 }
 
 int RunPlanLive(const ControllerOptions& controller, const RequestArgs& request_args,

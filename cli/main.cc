@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     }
     for (const char* option :
          {"--to", "--mode", "--deadline", "--max-online", "--power-budget", "--urgency",
-          "--downtime-ms", "--keep-on", "--apps", "--probe", "--controller"}) {
+          "--downtime-ms", "--reservation", "--keep-on", "--apps", "--probe", "--controller"}) {
       if (plan->count(option) > 0) {
         std::cerr << "convoy: plan: " << option
                   << " is for the live inventory: add --live (a scenario file has its own "
@@ -91,7 +91,7 @@ int main(int argc, char** argv) {
   if (validate->parsed()) return convoy::cli::RunValidate(validate_file);
   if (demo->parsed()) return convoy::cli::RunDemo(argv[0], demo_keep);
   if (app.got_subcommand("agent")) return agent_exit;
-  for (const char* command : {"evacuate", "watch", "cancel", "ls", "hosts", "vms"}) {
+  for (const char* command : {"evacuate", "watch", "cancel", "ls", "hosts", "vms", "traffic"}) {
     if (app.got_subcommand(command)) return controller_exit;
   }
   return convoy::cli::kExitError;

@@ -549,6 +549,24 @@ std::string RenderVms(const v1::InventoryResponse& inventory) {
   return AlignTable(rows, {false, false, false, true, true, true, true, true});
 }
 
+std::string RenderTraffic(const v1::InventoryResponse& inventory) {
+  std::vector<std::vector<std::string>> rows = {{"a", "b", "kbps"}};
+  for (const auto& t : inventory.measured_traffic()) {
+    rows.push_back({Sanitize(t.a()), Sanitize(t.b()), absl::StrFormat("%.0f", t.kbps())});
+  }
+  std::string out = inventory.measured_traffic().empty()
+                        ? std::string("no VM-to-VM traffic measured\n")
+                        : AlignTable(rows, {false, false, true});
+  std::vector<std::vector<std::string>> hosts = {{"host", "switch", "uplink_mbps", "reserved_mbps"}};
+  for (const auto& a : inventory.agents()) {
+    const auto& q = a.report().qos();
+    hosts.push_back({Sanitize(a.name()), q.available() ? Sanitize(q.detail()) : "none",
+                     q.available() ? absl::StrFormat("%.0f", q.uplink_mbps()) : "-",
+                     q.available() ? absl::StrFormat("%.0f", q.reserved_out_mbps()) : "-"});
+  }
+  return out + "\n" + AlignTable(hosts, {false, false, true, true});
+}
+
 std::string RenderProtoJson(const google::protobuf::Message& message) {
   return ProtoJson(message, true);
 }

@@ -135,6 +135,10 @@ std::string RenderHosts(const v1::InventoryResponse& inventory, double now_unix_
 // name.
 std::string RenderVms(const v1::InventoryResponse& inventory);
 
+// `convoy traffic`: the VM pairs whose traffic the hosts' switches measured (a, b, kbps, both
+// directions together), heaviest first, then which hosts can reserve bandwidth for migrations.
+std::string RenderTraffic(const v1::InventoryResponse& inventory);
+
 // The message's proto JSON with proto field names, every field printed, indented; ends with a
 // newline.
 std::string RenderProtoJson(const google::protobuf::Message& message);

@@ -266,6 +266,17 @@ bool Executor::StartMigration(v1::Action* a) {
                               : 300);
   request.set_auto_converge(request.mode() == "pre-copy" && !a->planned().converges());
   request.set_timeout_s(options_.migration_timeout_s);
+  // SOLive's reservation on the source's switch (and, through its agent, the destination's).
+  const v1::EvacuationRequest& asked = op_.request().request();
+  const std::string reservation =
+      asked.reservation().empty() || asked.reservation() == "auto"
+          ? (inventory_->CanReserve(a->host()) ? "adaptive" : "none")
+          : asked.reservation();
+  if (reservation != "none") {
+    request.mutable_reservation()->set_policy(reservation);
+    request.mutable_reservation()->set_urgency_pct(asked.urgency_pct() > 0 ? asked.urgency_pct()
+                                                                            : 75);
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     a->set_agent_migration_id(request.id());

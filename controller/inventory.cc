@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -91,8 +93,18 @@ void Inventory::Refresh(uint32_t dirty_rate_period_s) {
   std::map<std::string, v1::DescribeRequest> requests;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    // Every host measures its VMs' traffic to every VM of the cluster (where it has a switch).
+    std::set<std::string> macs;
+    for (const auto& [name, e] : agents_) {
+      for (const auto& vm : e.report.vms()) {
+        for (const auto& tap : vm.taps()) {
+          if (!tap.mac().empty()) macs.insert(tap.mac());
+        }
+      }
+    }
     for (const auto& [name, e] : agents_) {
       requests[name].set_dirty_rate_period_s(dirty_rate_period_s);
+      for (const auto& mac : macs) requests[name].add_peer_macs(mac);
     }
   }
   DescribeEach(requests, [](Entry* e, StatusOr<v1::HostReport> report) {
@@ -196,6 +208,7 @@ v1::InventoryResponse Inventory::Snapshot() {
   }
   for (const auto& name : vm_order) *out.mutable_cluster()->add_vms() = vms[name].second;
   for (const auto& [pair, mbps] : bandwidth_mbps_) (*out.mutable_bandwidth_mbps())[pair] = mbps;
+  for (auto& t : MeasuredTraffic()) *out.add_measured_traffic() = std::move(t);
   return out;
 }
 
@@ -234,7 +247,46 @@ StatusOr<v1::Destination> Inventory::DestinationOf(const std::string& host) {
   d.set_libvirt_uri(hello.libvirt_uri());
   d.set_migration_address(hello.migration_address().empty() ? HostPart(hello.address())
                                                             : hello.migration_address());
+  d.set_agent_address(hello.address());
   return d;
+}
+
+bool Inventory::CanReserve(const std::string& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = agents_.find(host);
+  return it != agents_.end() && it->second.report.qos().available();
+}
+
+std::vector<v1::Traffic> Inventory::MeasuredTraffic() const {
+  std::map<std::string, std::string> vm_by_mac;
+  for (const auto& [name, e] : agents_) {
+    for (const auto& vm : e.report.vms()) {
+      if (vm.state() != "running") continue;  // not a migration's paused copy
+      for (const auto& tap : vm.taps()) vm_by_mac[absl::AsciiStrToLower(tap.mac())] = vm.name();
+    }
+  }
+  // Both directions of a pair together, as the apps' traffic is given.
+  std::map<std::pair<std::string, std::string>, double> kbps;
+  for (const auto& [name, e] : agents_) {
+    for (const auto& f : e.report.traffic()) {
+      auto dst = vm_by_mac.find(absl::AsciiStrToLower(f.dst_mac()));
+      if (f.src_vm().empty() || dst == vm_by_mac.end() || dst->second == f.src_vm()) continue;
+      auto key = std::minmax(f.src_vm(), dst->second);
+      kbps[{key.first, key.second}] += f.mbps() * 1000;
+    }
+  }
+  std::vector<v1::Traffic> out;
+  for (const auto& [pair, rate] : kbps) {
+    if (rate <= 0) continue;  // a flow that counted nothing: no traffic seen, not a measurement
+    v1::Traffic t;
+    t.set_a(pair.first);
+    t.set_b(pair.second);
+    t.set_kbps(rate);
+    out.push_back(t);
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const v1::Traffic& x, const v1::Traffic& y) { return x.kbps() > y.kbps(); });
+  return out;
 }
 
 std::string Inventory::HostOf(const std::string& vm) {

@@ -50,8 +50,11 @@ class Inventory {
 
   // The channel to a host's agent; UNAVAILABLE when the host is unknown or down.
   StatusOr<std::shared_ptr<AgentChannel>> Channel(const std::string& host);
-  // How a source reaches `host` for a migration.
+  // How a source reaches `host` for a migration (and its agent, for the destination side of a
+  // bandwidth reservation).
   StatusOr<v1::Destination> DestinationOf(const std::string& host);
+  // Whether the host's agent said it can reserve bandwidth (an Open vSwitch), in its last report.
+  bool CanReserve(const std::string& host);
   // Where the VM runs according to the last reports ("" when no report has it); during a
   // migration, its source.
   std::string HostOf(const std::string& vm);
@@ -79,6 +82,8 @@ class Inventory {
   // runs under the lock with the host's entry and its answer.
   void DescribeEach(const std::map<std::string, v1::DescribeRequest>& requests,
                     const std::function<void(Entry* entry, StatusOr<v1::HostReport> report)>& apply);
+  // Traffic between VM pairs from the hosts' last reports (with mu_ held).
+  std::vector<v1::Traffic> MeasuredTraffic() const;
 
   AgentDialer* dialer_;
   InventoryOptions options_;

@@ -1,5 +1,7 @@
 #include "controller/live_scenario.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -81,6 +83,28 @@ StatusOr<v1::Scenario> LiveScenario(const v1::Cluster& cluster,
   }
   *scenario.mutable_request() = request.request();
   return scenario;
+}
+
+std::vector<std::string> TakeMeasuredTraffic(
+    const google::protobuf::RepeatedPtrField<v1::Traffic>& measured,
+    v1::ControllerPlanRequest* request) {
+  std::map<std::pair<std::string, std::string>, double> kbps;
+  for (const auto& t : measured) kbps[std::minmax(t.a(), t.b())] = t.kbps();
+  std::vector<std::string> notes;
+  for (auto& app : *request->mutable_apps()) {
+    for (auto& t : *app.mutable_traffic()) {
+      auto it = kbps.find(std::minmax(t.a(), t.b()));
+      if (it == kbps.end()) continue;
+      if (std::abs(it->second - t.kbps()) > 0.5) {
+        notes.push_back(absl::StrFormat("app %s: traffic %s<->%s measured at %.0f kb/s (%s)",
+                                        app.name(), t.a(), t.b(), it->second,
+                                        t.kbps() > 0 ? absl::StrFormat("given %.0f", t.kbps())
+                                                     : std::string("none given")));
+      }
+      t.set_kbps(it->second);
+    }
+  }
+  return notes;
 }
 
 }  // namespace convoy::controller

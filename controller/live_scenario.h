@@ -1,6 +1,9 @@
 // The planner's input made from the live inventory: the same Scenario a user writes by hand.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "convoy/common/status.h"
 #include "convoy/v1/controller.pb.h"
 #include "convoy/v1/request.pb.h"
@@ -18,5 +21,12 @@ Status CheckRequestAgainstInventory(const v1::InventoryResponse& inventory,
 // have.
 StatusOr<v1::Scenario> LiveScenario(const v1::Cluster& cluster,
                                     const v1::ControllerPlanRequest& request);
+
+// Gives each traffic entry of the request's apps the rate measured between its two VMs, where
+// the hosts' switches measured that pair (measured values win; operator-given ones stay where
+// nothing was measured). Returns a note for each rate it changed, for the plan.
+std::vector<std::string> TakeMeasuredTraffic(
+    const google::protobuf::RepeatedPtrField<v1::Traffic>& measured,
+    v1::ControllerPlanRequest* request);
 
 }  // namespace convoy::controller

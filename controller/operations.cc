@@ -92,12 +92,16 @@ StatusOr<v1::PlanPreview> Operations::Plan(const v1::ControllerPlanRequest& requ
     inventory_->ProbeBandwidth(pairs);
   }
   const v1::InventoryResponse snapshot = inventory_->Snapshot();
-  CONVOY_ASSIGN_OR_RETURN(v1::Plan plan, PlanOn(snapshot.cluster(), request));
+  v1::ControllerPlanRequest asked = request;
+  const std::vector<std::string> traffic_notes =
+      TakeMeasuredTraffic(snapshot.measured_traffic(), &asked);
+  CONVOY_ASSIGN_OR_RETURN(v1::Plan plan, PlanOn(snapshot.cluster(), asked));
+  for (const auto& note : traffic_notes) plan.add_notes(note);
   v1::PlanPreview preview;
   preview.set_plan_id(NewId("plan"));
   *preview.mutable_plan() = std::move(plan);
   *preview.mutable_cluster() = snapshot.cluster();
-  *preview.mutable_request() = request;
+  *preview.mutable_request() = asked;
   CONVOY_RETURN_IF_ERROR(store_->PutPlanPreview(preview));
   return preview;
 }

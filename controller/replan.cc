@@ -83,6 +83,7 @@ v1::EvacuationRequest ReplanRequest(const v1::EvacuationRequest& original, const
   r.set_strategy(original.strategy());
   r.set_downtime_ms(original.downtime_ms());
   r.set_urgency_pct(original.urgency_pct());
+  r.set_reservation(original.reservation());
   r.set_power_off(false);
   const std::set<std::string> wanted(ids.begin(), ids.end());
   for (const auto& a : actions) {

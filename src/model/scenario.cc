@@ -184,6 +184,11 @@ void ValidateRequest(const v1::Scenario& s,
   if (r.urgency_pct() < 0 || r.urgency_pct() > 100) {
     p->Add(absl::StrCat("request.urgency_pct: must be within 0..100, got ", r.urgency_pct()));
   }
+  if (!r.reservation().empty() && r.reservation() != "auto" && r.reservation() != "none" &&
+      r.reservation() != "adaptive" && r.reservation() != "fixed") {
+    p->Add(absl::StrCat("request.reservation: unknown reservation '", r.reservation(),
+                        "' (one of auto, none, adaptive, fixed)"));
+  }
 }
 
 }  // namespace

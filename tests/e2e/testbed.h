@@ -34,8 +34,9 @@ class Testbed {
   // or empty when they can.
   static std::string MissingCapability();
 
-  // Builds the guest image and brings up `hosts` hosts. Fails the calling test on error.
-  bool Up(int hosts, std::string* error);
+  // Builds the guest image and brings up `hosts` hosts (`up_args` added to `scripts/testbed up`,
+  // e.g. "--ovs"). Fails the calling test on error.
+  bool Up(int hosts, std::string* error, const std::string& up_args = "");
   void Down();
 
   const std::vector<TestbedHost>& hosts() const { return hosts_; }
