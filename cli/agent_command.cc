@@ -45,9 +45,10 @@ void PrintJson(const google::protobuf::Message& message) {
 std::string Line(const v1::MigrationProgress& p) {
   return absl::StrFormat(
       "%-9s %s iteration=%u processed=%.1fMiB remaining=%.1fMiB bandwidth=%.1fMiB/s "
-      "dirty=%.1fMiB/s elapsed=%.1fs%s%s",
+      "dirty=%.1fMiB/s elapsed=%.1fs%s%s%s",
       p.state(), p.id(), p.iteration(), p.data_processed_mib(), p.data_remaining_mib(),
       p.bandwidth_mibps(), p.dirty_rate_mibps(), p.elapsed_s(),
+      p.reserved_mbps() > 0 ? absl::StrFormat(" reserved=%.0fMb/s", p.reserved_mbps()) : "",
       p.downtime_ms() > 0 ? absl::StrFormat(" downtime=%.0fms", p.downtime_ms()) : "",
       p.error().empty() ? "" : " error: " + p.error());
 }
@@ -121,6 +122,9 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   auto persist = std::make_shared<bool>(false);
   auto wait = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
+  auto reservation = std::make_shared<std::string>("none");
+  auto urgency = std::make_shared<double>(75);
+  auto dest_agent = std::make_shared<std::string>();
   auto* m = agent->add_subcommand("migrate", "Start a live migration (peer-to-peer)");
   m->add_option("vm", *vm, "The VM")->required();
   m->add_option("--dest-uri", *dest_uri, "The destination's libvirt URI")->required();
@@ -136,6 +140,13 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   m->add_flag("--persist", *persist, "Define the VM on the destination");
   m->add_flag("--wait", *wait, "Follow it to the end; exit 0 only if it completed");
   m->add_flag("--quiet", *quiet, "With --wait, print only the last line");
+  m->add_option("--reservation", *reservation,
+                "Bandwidth reservation on the source's Open vSwitch: none | adaptive | fixed")
+      ->check(CLI::IsMember({"none", "adaptive", "fixed"}));
+  m->add_option("--urgency", *urgency, "The reservation's urgency, percent of the uplink")
+      ->check(CLI::Range(1.0, 100.0));
+  m->add_option("--dest-agent", *dest_agent,
+                "The destination's agent (host:port), told the reservation for its incoming side");
   m->callback([=] {
     v1::StartMigrationRequest request;
     request.set_vm(*vm);
@@ -150,6 +161,11 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
     request.set_parallel_connections(*parallel);
     request.set_auto_converge(*auto_converge);
     request.set_persist_destination(*persist);
+    request.mutable_destination()->set_agent_address(*dest_agent);
+    if (*reservation != "none") {
+      request.mutable_reservation()->set_policy(*reservation);
+      request.mutable_reservation()->set_urgency_pct(*urgency);
+    }
     auto stub = Connect(*common);
     grpc::ClientContext context;
     Deadline(&context, common->timeout_s);
