@@ -1,6 +1,7 @@
 #include "cli/inventory_commands.h"
 
 #include <chrono>
+#include <functional>
 #include <iostream>
 #include <memory>
 
@@ -36,69 +37,52 @@ double NowUnixS() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-}  // namespace
-
-void AddInventoryCommands(CLI::App* app, int* exit_code) {
-  auto hosts_args = std::make_shared<InventoryArgs>();
-  auto* hosts = app->add_subcommand(
-      "hosts", "The hosts the controller knows: health, address, size, VMs, last heartbeat");
-  hosts->add_flag("--refresh", hosts_args->refresh, "Ask every agent for a fresh report first");
-  hosts->add_option("--format,-f", hosts_args->format, "table | json (the whole inventory)")
+// One view of the inventory: `name` with --refresh, --format and the controller's options,
+// printing `render(inventory)` as a table or the whole inventory as JSON.
+std::shared_ptr<InventoryArgs> AddInventoryView(
+    CLI::App* app, const std::string& name, const std::string& help, const std::string& refresh_help,
+    std::function<std::string(const v1::InventoryResponse&)> render, int* exit_code,
+    CLI::App** command) {
+  auto args = std::make_shared<InventoryArgs>();
+  *command = app->add_subcommand(name, help);
+  (*command)->add_flag("--refresh", args->refresh, refresh_help);
+  (*command)
+      ->add_option("--format,-f", args->format, "table | json (the whole inventory)")
       ->check(CLI::IsMember({"table", "json"}));
-  AddControllerOptions(hosts, &hosts_args->controller);
-  hosts->callback([hosts_args, exit_code] {
+  AddControllerOptions(*command, &args->controller);
+  (*command)->callback([args, render = std::move(render), exit_code] {
     v1::InventoryResponse inventory;
-    if (!CallInventory(*hosts_args, &inventory)) {
+    if (!CallInventory(*args, &inventory)) {
       *exit_code = kExitError;
       return;
     }
-    std::cout << (hosts_args->format == "json" ? RenderProtoJson(inventory)
-                                               : RenderHosts(inventory, NowUnixS()));
-    if (hosts_args->format == "table" && inventory.agents().empty()) {
+    std::cout << (args->format == "json" ? RenderProtoJson(inventory) : render(inventory));
+    if (args->format == "table" && inventory.agents().empty()) {
       std::cerr << "convoy: no agent has registered with the controller yet\n";
     }
     *exit_code = kExitOk;
   });
+  return args;
+}
 
-  auto vms_args = std::make_shared<InventoryArgs>();
-  auto* vms =
-      app->add_subcommand("vms", "The VMs on the hosts: state, size, dirty rate, network traffic");
-  vms->add_flag("--refresh", vms_args->refresh,
-                "Ask every agent for a fresh report first (network rates)");
-  vms->add_option("--dirty-s", vms_args->dirty_s,
-                  "Measure every VM's dirty rate over this many seconds first");
-  vms->add_option("--format,-f", vms_args->format, "table | json (the whole inventory)")
-      ->check(CLI::IsMember({"table", "json"}));
-  AddControllerOptions(vms, &vms_args->controller);
-  vms->callback([vms_args, exit_code] {
-    v1::InventoryResponse inventory;
-    if (!CallInventory(*vms_args, &inventory)) {
-      *exit_code = kExitError;
-      return;
-    }
-    std::cout << (vms_args->format == "json" ? RenderProtoJson(inventory) : RenderVms(inventory));
-    *exit_code = kExitOk;
-  });
+}  // namespace
 
-  auto traffic_args = std::make_shared<InventoryArgs>();
-  auto* traffic = app->add_subcommand(
-      "traffic",
-      "Traffic between VMs as the hosts' Open vSwitch measures it (what COMMA coordinates), and "
-      "which hosts can reserve bandwidth");
-  traffic->add_flag("--refresh", traffic_args->refresh, "Ask every agent for a fresh report first");
-  traffic->add_option("--format,-f", traffic_args->format, "table | json (the whole inventory)")
-      ->check(CLI::IsMember({"table", "json"}));
-  AddControllerOptions(traffic, &traffic_args->controller);
-  traffic->callback([traffic_args, exit_code] {
-    v1::InventoryResponse inventory;
-    if (!CallInventory(*traffic_args, &inventory)) {
-      *exit_code = kExitError;
-      return;
-    }
-    std::cout << (traffic_args->format == "json" ? RenderProtoJson(inventory)
-                                                 : RenderTraffic(inventory));
-    *exit_code = kExitOk;
-  });
+void AddInventoryCommands(CLI::App* app, int* exit_code) {
+  CLI::App* command = nullptr;
+  AddInventoryView(
+      app, "hosts", "The hosts the controller knows: health, address, size, VMs, last heartbeat",
+      "Ask every agent for a fresh report first",
+      [](const v1::InventoryResponse& inventory) { return RenderHosts(inventory, NowUnixS()); },
+      exit_code, &command);
+  auto vms_args = AddInventoryView(
+      app, "vms", "The VMs on the hosts: state, size, dirty rate, network traffic",
+      "Ask every agent for a fresh report first (network rates)", RenderVms, exit_code, &command);
+  command->add_option("--dirty-s", vms_args->dirty_s,
+                      "Measure every VM's dirty rate over this many seconds first");
+  AddInventoryView(app, "traffic",
+                   "Traffic between VMs as the hosts' Open vSwitch measures it (what COMMA "
+                   "coordinates), and which hosts can reserve bandwidth",
+                   "Ask every agent for a fresh report first", RenderTraffic, exit_code, &command);
 }
 
 int RunPlanLive(const ControllerOptions& controller, const RequestArgs& request_args,
