@@ -89,6 +89,9 @@ StatusOr<v1::HostReport> FakeAgents::Describe(const std::string& host,
   CONVOY_RETURN_IF_ERROR(Reachable(host));
   v1::HostReport r;
   r.set_name(host);
+  peer_macs_[host].assign(request.peer_macs().begin(), request.peer_macs().end());
+  r.mutable_qos()->set_available(can_reserve_[host]);
+  for (const auto& f : traffic_[host]) *r.add_traffic() = f;
   r.set_cpus(hosts_[host].first);
   r.set_memory_mib(hosts_[host].second);
   for (const auto& [vm, mib] : vms_[host]) {
@@ -100,6 +103,7 @@ StatusOr<v1::HostReport> FakeAgents::Describe(const std::string& host,
     v->set_vcpus(1);
     v->set_memory_mib(mib);
     v->set_max_memory_mib(mib);
+    if (macs_.count(vm) != 0) v->add_taps()->set_mac(macs_.at(vm));
     if (request.dirty_rate_period_s() > 0) {
       v->mutable_dirty_rate()->set_status("measured");
       v->mutable_dirty_rate()->set_mibps(dirty_.count(vm) > 0 ? dirty_.at(vm) : 0.0);
@@ -158,6 +162,7 @@ StatusOr<v1::MigrationProgress> FakeAgents::Start(const std::string& host,
     started_ids_.push_back(request.id());
     speeds_[request.id()] = request.bandwidth_mibps();
     modes_[request.vm()] = request.mode();
+    reservations_[request.vm()] = request.reservation();
   }
   InjectRunning(request, host);
   return Get(host, request.id());

@@ -49,6 +49,23 @@ class FakeAgents : public controller::AgentDialer {
   // The mode each started migration was asked for, by VM.
   std::map<std::string, std::string> modes() { return Locked([&] { return modes_; }); }
   int aborts() { return Locked([&] { return aborts_; }); }
+  // The host's switch: reports say it can reserve bandwidth, and carry these traffic flows.
+  void SetSwitch(const std::string& host, bool can_reserve, std::vector<v1::TrafficFlow> traffic) {
+    Locked([&] {
+      can_reserve_[host] = can_reserve;
+      traffic_[host] = std::move(traffic);
+    });
+  }
+  // The VM's tap has this MAC in reports.
+  void SetMac(const std::string& vm, const std::string& mac) { Locked([&] { macs_[vm] = mac; }); }
+  // The peer MACs the host's last Describe was asked to measure toward.
+  std::vector<std::string> peer_macs(const std::string& host) {
+    return Locked([&] { return peer_macs_[host]; });
+  }
+  // The reservation each started migration asked for, by VM.
+  std::map<std::string, v1::BandwidthReservation> reservations() {
+    return Locked([&] { return reservations_; });
+  }
   // Registers a migration as if an earlier controller had started it.
   void InjectRunning(const v1::StartMigrationRequest& request, const std::string& source);
 
@@ -85,6 +102,11 @@ class FakeAgents : public controller::AgentDialer {
   std::vector<std::string> started_ids_;
   std::map<std::string, double> speeds_;
   std::map<std::string, std::string> modes_;
+  std::map<std::string, bool> can_reserve_;
+  std::map<std::string, std::vector<v1::TrafficFlow>> traffic_;
+  std::map<std::string, std::string> macs_;
+  std::map<std::string, std::vector<std::string>> peer_macs_;
+  std::map<std::string, v1::BandwidthReservation> reservations_;
   std::map<std::string, double> dirty_;
 };
 
