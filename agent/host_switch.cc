@@ -106,7 +106,13 @@ void HostSwitch::FillReport(const v1::DescribeRequest& request, v1::HostReport* 
   }
   std::set<std::string> peer_set(local.begin(), local.end());
   for (const auto& p : request.peer_macs()) peer_set.insert(absl::AsciiStrToLower(p));
-  const std::vector<std::string> peers(peer_set.begin(), peer_set.end());
+  std::vector<std::string> peers(peer_set.begin(), peer_set.end());
+  // One flow per pair: a bound on what the switch is asked to keep.
+  if (!local.empty() && local.size() * peers.size() > kMaxTrafficPairs) {
+    peers.resize(kMaxTrafficPairs / local.size());
+    q->set_detail(absl::StrCat(detail_, "; traffic measured toward ", peers.size(), " of ",
+                               peer_set.size(), " peers (at most ", kMaxTrafficPairs, " pairs)"));
+  }
 
   std::lock_guard<std::mutex> lock(mu_);
   if (Status set = qos_->SetTrafficPairs(local, peers); !set.ok()) {

@@ -21,6 +21,9 @@ namespace convoy::agent {
 
 class HostSwitch final : public MigrationListener {
  public:
+  // The most (local VM, peer) pairs counted at once, one OpenFlow flow each.
+  static constexpr size_t kMaxTrafficPairs = 16384;
+
   // `qos` and `reservations` may be null together (no switch); `unavailable` then says why.
   HostSwitch(QosProgrammer* qos, ReservationManager* reservations, std::string detail,
              bool userspace_datapath = false);
