@@ -21,7 +21,7 @@ using nlohmann::json;
 constexpr char kDb[] = "Open_vSwitch";
 constexpr char kOwnerKey[] = "convoy-owner";
 constexpr char kOwnerValue[] = "convoy-agent";
-constexpr char kSavedMaxRateKey[] = "convoy-saved-max-rate";
+constexpr char kSavedPrefix[] = "convoy-saved-";  // + the other_config key it saved
 constexpr char kNone[] = "none";
 // The VMs' own traffic keeps at least this share of the uplink under any reservation.
 constexpr double kMinVmShare = 0.01;
@@ -64,11 +64,30 @@ json InsertStringPair(const std::string& column, const std::string& key,
   return json::array({column, "insert", StringMap({{key, value}})});
 }
 
-// Mutations that set other_config:max-rate of a queue we do not own to `value` ("none": no
-// max-rate), leaving its other keys alone.
-json SetMaxRateMutations(const std::string& value) {
-  json m = json::array({DeleteMapKeys("other_config", {"max-rate"})});
-  if (value != kNone) m.push_back(InsertStringPair("other_config", "max-rate", value));
+// Mutations that set other_config keys of a queue we do not own to `values` ("none": remove
+// the key), leaving its other keys alone.
+json SetConfigMutations(const std::map<std::string, std::string>& values) {
+  json m = json::array();
+  for (const auto& [key, value] : values) {
+    m.push_back(DeleteMapKeys("other_config", {key}));
+    if (value != kNone) m.push_back(InsertStringPair("other_config", key, value));
+  }
+  return m;
+}
+
+// Mutations that put back the other_config values a queue's external_ids `ids` saved, and
+// forget them; empty when nothing was saved.
+json RestoreMutations(const std::map<std::string, std::string>& ids) {
+  std::map<std::string, std::string> saved;
+  std::vector<json> saved_keys;
+  for (const auto& [key, value] : ids) {
+    if (key.rfind(kSavedPrefix, 0) != 0) continue;
+    saved[key.substr(sizeof(kSavedPrefix) - 1)] = value;
+    saved_keys.push_back(key);
+  }
+  if (saved.empty()) return json::array();
+  json m = SetConfigMutations(saved);
+  m.push_back(DeleteMapKeys("external_ids", saved_keys));
   return m;
 }
 
@@ -231,16 +250,19 @@ Status OvsQosProgrammer::MakeUplinkRows(double link_bps) {
       {"queues", "insert",
        json::array({"map", json::array({json::array({rows.migration_queue_id,
                                                      NamedUuid("mq")})})})})});
-  std::string saved = kNone;
   if (auto q0 = queues.find(0); q0 != queues.end()) {
+    // Queue 0's rates are changed while the reservation holds: kept to be put back.
     CONVOY_ASSIGN_OR_RETURN(json q, Select("Queue", WhereUuid(q0->second), {"other_config"}));
-    if (!q.empty()) {
-      const auto config = ReadStringMap(q[0]["other_config"]);
-      if (auto it = config.find("max-rate"); it != config.end()) saved = it->second;
+    const auto config = q.empty() ? std::map<std::string, std::string>{}
+                                  : ReadStringMap(q[0]["other_config"]);
+    json keep = json::array();
+    for (const char* key : {"min-rate", "max-rate"}) {
+      auto it = config.find(key);
+      keep.push_back(InsertStringPair("external_ids", absl::StrCat(kSavedPrefix, key),
+                                      it == config.end() ? kNone : it->second));
     }
     rows.vm_queue = q0->second;
-    ops.push_back(Mutate("Queue", WhereUuid(q0->second),
-                         json::array({InsertStringPair("external_ids", kSavedMaxRateKey, saved)})));
+    ops.push_back(Mutate("Queue", WhereUuid(q0->second), keep));
   } else {
     ops.push_back(Insert("Queue", "vmq", vm_queue_row));
     queue_mutations.push_back(json::array(
@@ -338,11 +360,14 @@ Status OvsQosProgrammer::SetUplinkReservation(const UplinkReservation& reservati
     json ops = json::array({Update(
         "Queue", uplink_->migration_queue,
         {{"other_config", StringMap({{"min-rate", Bps(reserved)}, {"max-rate", Bps(link_bps)}})}})});
+    // The VMs' queue gets the rest, guaranteed as well as capped: with only a cap, HTB would
+    // lend the migration class all the spare bandwidth in proportion to its rate and leave the
+    // VMs next to nothing (measured: 3 of the 18 Mb/s left to them).
+    const std::map<std::string, std::string> vm_rates = {{"min-rate", rest}, {"max-rate", rest}};
     if (uplink_->own_vm_queue) {
-      ops.push_back(
-          Update("Queue", uplink_->vm_queue, {{"other_config", StringMap({{"max-rate", rest}})}}));
+      ops.push_back(Update("Queue", uplink_->vm_queue, {{"other_config", StringMap(vm_rates)}}));
     } else {
-      ops.push_back(Mutate("Queue", WhereUuid(uplink_->vm_queue), SetMaxRateMutations(rest)));
+      ops.push_back(Mutate("Queue", WhereUuid(uplink_->vm_queue), SetConfigMutations(vm_rates)));
     }
     auto applied = db_.Transact(kDb, ops);
     if (!applied.ok()) {
@@ -371,14 +396,9 @@ Status OvsQosProgrammer::ReleaseUplink() {
       ops.push_back(Delete("Queue", r.vm_queue));
     } else {
       CONVOY_ASSIGN_OR_RETURN(json q, Select("Queue", WhereUuid(r.vm_queue), {"external_ids"}));
-      std::string saved = kNone;
-      if (!q.empty()) {
-        const auto ids = ReadStringMap(q[0]["external_ids"]);
-        if (auto it = ids.find(kSavedMaxRateKey); it != ids.end()) saved = it->second;
-      }
-      json mutations = SetMaxRateMutations(saved);
-      mutations.push_back(DeleteMapKeys("external_ids", {kSavedMaxRateKey}));
-      ops.push_back(Mutate("Queue", WhereUuid(r.vm_queue), mutations));
+      const json restore =
+          q.empty() ? json::array() : RestoreMutations(ReadStringMap(q[0]["external_ids"]));
+      if (!restore.empty()) ops.push_back(Mutate("Queue", WhereUuid(r.vm_queue), restore));
     }
     ops.push_back(Mutate("QoS", WhereUuid(r.qos), json::array({DeleteMapKeys("queues", keys)})));
   }
@@ -541,11 +561,9 @@ StatusOr<int> OvsQosProgrammer::RemoveAll() {
       ++removed;
       continue;
     }
-    const auto ids = ReadStringMap(q["external_ids"]);
-    if (auto it = ids.find(kSavedMaxRateKey); it != ids.end()) {
-      json mutations = SetMaxRateMutations(it->second);
-      mutations.push_back(DeleteMapKeys("external_ids", {kSavedMaxRateKey}));
-      ops.push_back(Mutate("Queue", WhereUuid(uuid), mutations));
+    const json restore = RestoreMutations(ReadStringMap(q["external_ids"]));
+    if (!restore.empty()) {
+      ops.push_back(Mutate("Queue", WhereUuid(uuid), restore));
       ++removed;
     }
   }

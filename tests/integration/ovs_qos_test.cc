@@ -225,7 +225,7 @@ TEST_F(OvsQosTest, ReservationOnABarePortIsMadeAppliedAndRemoved) {
   const std::string classes = Shell("tc class show dev up0");
   EXPECT_TRUE(absl::StrContains(classes, "class htb 1:2 ")) << classes;
   EXPECT_TRUE(absl::StrContains(classes, "rate 80Mbit")) << classes;
-  EXPECT_TRUE(absl::StrContains(classes, "ceil 20Mbit")) << classes;  // the VMs' rest
+  EXPECT_TRUE(absl::StrContains(classes, "rate 20Mbit ceil 20Mbit")) << classes;  // the VMs' rest
   EXPECT_TRUE(absl::StrContains(Shell("tc filter show dev up0"), "flowid 1:2"));
   const std::string flows = Ofctl("dump-flows");
   EXPECT_TRUE(absl::StrContains(flows, "set_queue:1")) << flows;
@@ -267,12 +267,13 @@ TEST_F(OvsQosTest, ReservationOnAShapedPortRestoresItsQos) {
   ASSERT_TRUE(opened.ok());
   ASSERT_OK((*opened)->SetUplinkReservation({75e6, {"10.79.0.2"}}));
   EXPECT_TRUE(absl::StrContains(Vsctl("list queue"), "convoy-saved-max-rate"));
-  EXPECT_TRUE(absl::StrContains(Shell("tc class show dev up0"), "ceil 25Mbit"));
+  EXPECT_TRUE(absl::StrContains(Shell("tc class show dev up0"), "rate 25Mbit ceil 25Mbit"));
 
   ASSERT_OK((*opened)->SetUplinkReservation({}));
   const std::string queues = Vsctl("--columns=other_config,external_ids list queue");
   EXPECT_TRUE(absl::StrContains(queues, "max-rate=\"100000000\"")) << queues;
   EXPECT_TRUE(absl::StrContains(queues, "priority=\"3\"")) << queues;
+  EXPECT_FALSE(absl::StrContains(queues, "min-rate")) << queues;  // it had none
   EXPECT_FALSE(absl::StrContains(queues, "convoy")) << queues;
   EXPECT_EQ(Vsctl("--columns=queues list qos").find("1="), std::string::npos);
   EXPECT_FALSE(absl::StrContains(Shell("tc filter show dev up0"), "flowid"));
