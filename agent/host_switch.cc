@@ -33,8 +33,7 @@ StatusOr<std::string> MigrationDestinationIpv4(const v1::Destination& destinatio
         absl::StrCat("destination '", host, "' has no IPv4 address to reserve bandwidth toward"));
   }
   char text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text,
-            sizeof(text));
+  inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr, text, sizeof(text));
   freeaddrinfo(found);
   return std::string(text);
 }
@@ -60,8 +59,8 @@ Status HostSwitch::OnMigrationStart(const v1::StartMigrationRequest& request) {
   r.destination_ip = ip;
   r.destination_agent = request.destination().agent_address();
   r.policy = policy;
-  r.urgency_pct = request.reservation().urgency_pct() > 0 ? request.reservation().urgency_pct()
-                                                          : 75;
+  r.urgency_pct =
+      request.reservation().urgency_pct() > 0 ? request.reservation().urgency_pct() : 75;
   r.threshold_pct = request.reservation().threshold_pct();
   return reservations_->BeginOutgoing(r);
 }

@@ -85,8 +85,8 @@ Status ReservationManager::BeginOutgoing(const OutgoingReservation& reservation)
     return absl::InvalidArgumentError("BeginOutgoing: no reservation policy");
   }
   if (!(reservation.urgency_pct > 0 && reservation.urgency_pct <= 100)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "reservation urgency_pct ", reservation.urgency_pct, " is not in (0, 100]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("reservation urgency_pct ", reservation.urgency_pct, " is not in (0, 100]"));
   }
   if (reservation.threshold_pct < 0 || reservation.threshold_pct >= 100) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -112,9 +112,8 @@ Status ReservationManager::BeginOutgoing(const OutgoingReservation& reservation)
       (void)qos_->SetUplinkReservation({});
       reserved_pct_ = -1;
     }
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot reserve bandwidth for migration ", reservation.id, ": ",
-                     applied.message()));
+    return absl::FailedPreconditionError(absl::StrCat("cannot reserve bandwidth for migration ",
+                                                      reservation.id, ": ", applied.message()));
   }
   spdlog::info("reservation for {}: {:.0f}% of {:.0f} Mb/s ({} policy, urgency {:.0f}%)",
                reservation.id, pct, link_bps_ / 1e6, ReservationPolicyName(reservation.policy),
@@ -172,9 +171,9 @@ void ReservationManager::ProcessEnds() {
 
 Status ReservationManager::SetIncoming(const std::string& id, double bps, double lease_s) {
   if (bps < 0 || lease_s < 0 || lease_s > 60) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("incoming reservation of ", id, ": rate ", bps, " bit/s for ", lease_s,
-                     " s (rate >= 0, lease in [0, 60] s)"));
+    return absl::InvalidArgumentError(absl::StrCat("incoming reservation of ", id, ": rate ", bps,
+                                                   " bit/s for ", lease_s,
+                                                   " s (rate >= 0, lease in [0, 60] s)"));
   }
   std::lock_guard<std::mutex> lock(mu_);
   const auto now = Clock::now();
@@ -225,7 +224,8 @@ void ReservationManager::Tick(Clock::time_point now) {
         const auto delta = [](uint64_t now_bytes, uint64_t then_bytes) {
           return now_bytes >= then_bytes ? static_cast<double>(now_bytes - then_bytes) : 0.0;
         };
-        const double uplink_bps = delta(counters->uplink_tx_bytes, last_counters_->uplink_tx_bytes) * 8 / dt;
+        const double uplink_bps =
+            delta(counters->uplink_tx_bytes, last_counters_->uplink_tx_bytes) * 8 / dt;
         const double migration_bps =
             delta(counters->migration_tx_bytes, last_counters_->migration_tx_bytes) * 8 / dt;
         available_pct_ = std::clamp(100.0 - Pct(uplink_bps), 0.0, 100.0);
@@ -250,8 +250,8 @@ void ReservationManager::Tick(Clock::time_point now) {
           reserved_pct_ < 0
               ? std::clamp(InitialReservationPct(policy, available_pct_, urgency), options_.min_pct,
                            options_.max_pct)
-              : NextReservationPct(policy, reserved_pct_, {available_pct_, migration_pct_},
-                                   urgency, threshold, options_.min_pct, options_.max_pct);
+              : NextReservationPct(policy, reserved_pct_, {available_pct_, migration_pct_}, urgency,
+                                   threshold, options_.min_pct, options_.max_pct);
       if (Status applied = ApplyOutgoing(pct); !applied.ok()) {
         spdlog::warn("reservation: {}", std::string(applied.message()));
       } else if (std::abs(pct - before) >= 1) {
@@ -260,8 +260,8 @@ void ReservationManager::Tick(Clock::time_point now) {
       }
       for (const auto& [id, o] : outgoing_) {
         if (!o.destination_agent.empty()) {
-          notices.push_back({o.destination_agent, id, link_bps_ * reserved_pct_ / 100.0,
-                             options_.lease_s});
+          notices.push_back(
+              {o.destination_agent, id, link_bps_ * reserved_pct_ / 100.0, options_.lease_s});
         }
       }
     } else if (reserved_pct_ >= 0) {

@@ -113,7 +113,7 @@ class ReservationManager {
   double migration_pct_ = 0;
   std::map<std::string, OutgoingReservation> outgoing_;
   std::vector<std::string> ending_;  // EndOutgoing's ids, for the loop
-  double reserved_pct_ = -1;  // -1: no uplink reservation in place
+  double reserved_pct_ = -1;         // -1: no uplink reservation in place
   std::map<std::string, Incoming> incoming_;
   bool capped_ = false;
 };

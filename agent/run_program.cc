@@ -69,17 +69,18 @@ Status RunProgram(const std::vector<std::string>& argv, int timeout_s, std::stri
   if (output != nullptr) *output = text;
   const std::string command = absl::StrJoin(argv, " ");
   if (timed_out) {
-    return absl::DeadlineExceededError(absl::StrCat(command, ": no answer after ", timeout_s, " s"));
+    return absl::DeadlineExceededError(
+        absl::StrCat(command, ": no answer after ", timeout_s, " s"));
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return absl::OkStatus();
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   const auto newline = text.rfind('\n');
   const std::string last = newline == std::string::npos ? text : text.substr(newline + 1);
-  return absl::UnavailableError(
-      absl::StrCat(command, " failed (",
-                   WIFEXITED(status) ? absl::StrCat("exit ", WEXITSTATUS(status))
-                                     : std::string("killed by a signal"),
-                   ")", last.empty() ? "" : ": ", last));
+  return absl::UnavailableError(absl::StrCat(command, " failed (",
+                                             WIFEXITED(status)
+                                                 ? absl::StrCat("exit ", WEXITSTATUS(status))
+                                                 : std::string("killed by a signal"),
+                                             ")", last.empty() ? "" : ": ", last));
 }
 
 }  // namespace convoy::agent

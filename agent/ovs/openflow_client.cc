@@ -40,9 +40,9 @@ Status OpenFlowClient::ConnectLocked() {
     CONVOY_ASSIGN_OR_RETURN(const std::string reply, ReadMessage());
     const Header h = *openflow::ReadHeader(reply);
     if (h.type == openflow::kError) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          endpoint_, " refused OpenFlow 1.3 (", openflow::DescribeError(reply),
-          "); allow it with: ovs-vsctl set bridge BRIDGE protocols=OpenFlow13,..."));
+      return absl::FailedPreconditionError(
+          absl::StrCat(endpoint_, " refused OpenFlow 1.3 (", openflow::DescribeError(reply),
+                       "); allow it with: ovs-vsctl set bridge BRIDGE protocols=OpenFlow13,..."));
     }
     if (h.type != openflow::kHello || h.version < openflow::kVersion) {
       return absl::FailedPreconditionError(
@@ -96,8 +96,8 @@ StatusOr<std::vector<openflow::FlowStats>> OpenFlowClient::DumpFlows(uint64_t co
   CONVOY_RETURN_IF_ERROR(ConnectLocked());
   auto dumped = [&]() -> StatusOr<std::vector<openflow::FlowStats>> {
     const uint32_t xid = NextXid();
-    CONVOY_RETURN_IF_ERROR(stream_->WriteAll(
-        openflow::EncodeFlowStatsRequest(xid, cookie, cookie_mask), timeout_ms_));
+    CONVOY_RETURN_IF_ERROR(
+        stream_->WriteAll(openflow::EncodeFlowStatsRequest(xid, cookie, cookie_mask), timeout_ms_));
     std::vector<openflow::FlowStats> all;
     for (;;) {
       CONVOY_ASSIGN_OR_RETURN(const std::string reply, ReadMessage());

@@ -338,9 +338,8 @@ StatusOr<Mac> ParseMac(std::string_view text) {
   unsigned v[6];
   char tail = 0;
   const std::string s(text);
-  if (text.size() != 17 ||
-      std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
-                  &v[5], &tail) != 6) {
+  if (text.size() != 17 || std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2],
+                                       &v[3], &v[4], &v[5], &tail) != 6) {
     return absl::InvalidArgumentError(absl::StrCat("'", s, "' is not a MAC address"));
   }
   for (int i = 0; i < 6; ++i) mac[i] = static_cast<uint8_t>(v[i]);

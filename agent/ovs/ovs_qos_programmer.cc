@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "agent/ovs/ovsdb_ops.h"
 #include "agent/run_program.h"
 
 namespace convoy::agent::ovs {
@@ -34,35 +35,7 @@ bool Owned(const json& row) {
   return it != ids.end() && it->second == kOwnerValue;
 }
 
-json Where(const std::string& column, const json& value) {
-  return json::array({json::array({column, "==", value})});
-}
-
-json WhereUuid(const std::string& uuid) { return Where("_uuid", Uuid(uuid)); }
-
 std::string Bps(double bps) { return absl::StrCat(static_cast<int64_t>(std::llround(bps))); }
-
-// The queue map of a QoS row: queue id -> Queue uuid.
-std::map<int64_t, std::string> ReadQueueMap(const json& value) {
-  std::map<int64_t, std::string> out;
-  if (!value.is_array() || value.size() != 2 || value[0] != "map") return out;
-  for (const auto& pair : value[1]) {
-    if (pair.is_array() && pair.size() == 2 && pair[0].is_number_integer()) {
-      const auto uuids = ReadUuids(pair[1]);
-      if (!uuids.empty()) out[pair[0].get<int64_t>()] = uuids[0];
-    }
-  }
-  return out;
-}
-
-json DeleteMapKeys(const std::string& column, const std::vector<json>& keys) {
-  return json::array({column, "delete", json::array({"set", keys})});
-}
-
-json InsertStringPair(const std::string& column, const std::string& key,
-                      const std::string& value) {
-  return json::array({column, "insert", StringMap({{key, value}})});
-}
 
 // Mutations that set other_config keys of a queue we do not own to `values` ("none": remove
 // the key), leaving its other keys alone.
@@ -89,26 +62,6 @@ json RestoreMutations(const std::map<std::string, std::string>& ids) {
   json m = SetConfigMutations(saved);
   m.push_back(DeleteMapKeys("external_ids", saved_keys));
   return m;
-}
-
-json Mutate(const std::string& table, const json& where, const json& mutations) {
-  return {{"op", "mutate"}, {"table", table}, {"where", where}, {"mutations", mutations}};
-}
-
-json Delete(const std::string& table, const std::string& uuid) {
-  return {{"op", "delete"}, {"table", table}, {"where", WhereUuid(uuid)}};
-}
-
-json Update(const std::string& table, const std::string& uuid, const json& row) {
-  return {{"op", "update"}, {"table", table}, {"where", WhereUuid(uuid)}, {"row", row}};
-}
-
-json Insert(const std::string& table, const std::string& name, const json& row) {
-  return {{"op", "insert"}, {"table", table}, {"uuid-name", name}, {"row", row}};
-}
-
-std::string InsertedUuid(const json& results, size_t i) {
-  return ReadUuids(results[i].value("uuid", json())).at(0);
 }
 
 StatusOr<uint32_t> ParseIpv4(const std::string& text) {
@@ -164,20 +117,19 @@ StatusOr<std::unique_ptr<OvsQosProgrammer>> OvsQosProgrammer::Open(OvsOptions op
     return absl::InvalidArgumentError("migration port range is empty");
   }
   std::unique_ptr<OvsQosProgrammer> p(new OvsQosProgrammer(std::move(options)));
-  CONVOY_ASSIGN_OR_RETURN(
-      json bridges,
-      p->Select("Bridge", Where("name", p->options_.bridge), {"_uuid", "datapath_type"}));
+  CONVOY_ASSIGN_OR_RETURN(json bridges, p->Select("Bridge", Where("name", p->options_.bridge),
+                                                  {"_uuid", "datapath_type"}));
   if (bridges.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "Open vSwitch at ", p->options_.db, " has no bridge '", p->options_.bridge, "'"));
+    return absl::FailedPreconditionError(absl::StrCat("Open vSwitch at ", p->options_.db,
+                                                      " has no bridge '", p->options_.bridge, "'"));
   }
   p->userspace_datapath_ = bridges[0].value("datapath_type", "") == "netdev";
   CONVOY_ASSIGN_OR_RETURN(json ports,
                           p->Select("Port", Where("name", p->options_.uplink), {"_uuid"}));
   if (ports.empty()) {
     return absl::FailedPreconditionError(absl::StrCat("Open vSwitch bridge '", p->options_.bridge,
-                                                      "' has no uplink port '",
-                                                      p->options_.uplink, "'"));
+                                                      "' has no uplink port '", p->options_.uplink,
+                                                      "'"));
   }
   return p;
 }
@@ -217,9 +169,8 @@ Status OvsQosProgrammer::MakeUplinkRows(double link_bps) {
       {"external_ids", Owner()}};
   UplinkRows rows;
   if (existing.empty()) {
-    const json queues =
-        json::array({"map", json::array({json::array({0, NamedUuid("vmq")}),
-                                         json::array({1, NamedUuid("mq")})})});
+    const json queues = json::array({"map", json::array({json::array({0, NamedUuid("vmq")}),
+                                                         json::array({1, NamedUuid("mq")})})});
     const json ops = json::array(
         {Insert("Queue", "vmq", vm_queue_row), Insert("Queue", "mq", migration_queue_row),
          Insert("QoS", "qos",
@@ -242,19 +193,19 @@ Status OvsQosProgrammer::MakeUplinkRows(double link_bps) {
         absl::StrCat("the uplink '", options_.uplink, "' has a QoS of type '", type,
                      "'; a reservation needs linux-htb (or no QoS at all)"));
   }
-  const auto queues = ReadQueueMap(qos_rows[0]["queues"]);
+  const auto queues = ReadIntUuidMap(qos_rows[0]["queues"]);
   rows.qos = existing[0];
   rows.migration_queue_id = queues.empty() ? 1 : std::max<int64_t>(1, queues.rbegin()->first + 1);
   json ops = json::array({Insert("Queue", "mq", migration_queue_row)});
   json queue_mutations = json::array({json::array(
       {"queues", "insert",
-       json::array({"map", json::array({json::array({rows.migration_queue_id,
-                                                     NamedUuid("mq")})})})})});
+       json::array(
+           {"map", json::array({json::array({rows.migration_queue_id, NamedUuid("mq")})})})})});
   if (auto q0 = queues.find(0); q0 != queues.end()) {
     // Queue 0's rates are changed while the reservation holds: kept to be put back.
     CONVOY_ASSIGN_OR_RETURN(json q, Select("Queue", WhereUuid(q0->second), {"other_config"}));
-    const auto config = q.empty() ? std::map<std::string, std::string>{}
-                                  : ReadStringMap(q[0]["other_config"]);
+    const auto config =
+        q.empty() ? std::map<std::string, std::string>{} : ReadStringMap(q[0]["other_config"]);
     json keep = json::array();
     for (const char* key : {"min-rate", "max-rate"}) {
       auto it = config.find(key);
@@ -265,9 +216,9 @@ Status OvsQosProgrammer::MakeUplinkRows(double link_bps) {
     ops.push_back(Mutate("Queue", WhereUuid(q0->second), keep));
   } else {
     ops.push_back(Insert("Queue", "vmq", vm_queue_row));
-    queue_mutations.push_back(json::array(
-        {"queues", "insert",
-         json::array({"map", json::array({json::array({0, NamedUuid("vmq")})})})}));
+    queue_mutations.push_back(
+        json::array({"queues", "insert",
+                     json::array({"map", json::array({json::array({0, NamedUuid("vmq")})})})}));
     rows.own_vm_queue = true;
   }
   ops.push_back(Mutate("QoS", WhereUuid(rows.qos), queue_mutations));
@@ -310,9 +261,9 @@ Status OvsQosProgrammer::DeleteFilters() {
   // No qdisc (the QoS went, and its filters with it) or no filter of ours: nothing to delete.
   std::string shown;
   const std::string prio = absl::StrCat(kFilterPriority);
-  if (!RunProgram({options_.tc, "filter", "show", "dev", options_.uplink, "parent", "1:", "prio",
-                   prio},
-                  10, &shown)
+  if (!RunProgram(
+           {options_.tc, "filter", "show", "dev", options_.uplink, "parent", "1:", "prio", prio},
+           10, &shown)
            .ok() ||
       absl::StripAsciiWhitespace(shown).empty()) {
     return absl::OkStatus();
@@ -329,11 +280,29 @@ Status OvsQosProgrammer::SetFilters(const std::set<uint32_t>& destinations, int6
   for (uint32_t ip : destinations) {
     for (const auto& [port, mask] :
          PortRangeMasks(options_.migration_port_min, options_.migration_port_max)) {
-      CONVOY_RETURN_IF_ERROR(RunProgram(
-          {options_.tc, "filter", "add", "dev", options_.uplink, "parent", "1:", "protocol", "ip",
-           "prio", absl::StrCat(kFilterPriority), "u32", "match", "ip", "dst",
-           absl::StrCat(FormatIpv4(ip), "/32"), "match", "ip", "dport", absl::StrCat(port),
-           absl::StrCat("0x", absl::Hex(mask)), "flowid", flowid}));
+      CONVOY_RETURN_IF_ERROR(RunProgram({options_.tc,
+                                         "filter",
+                                         "add",
+                                         "dev",
+                                         options_.uplink,
+                                         "parent",
+                                         "1:",
+                                         "protocol",
+                                         "ip",
+                                         "prio",
+                                         absl::StrCat(kFilterPriority),
+                                         "u32",
+                                         "match",
+                                         "ip",
+                                         "dst",
+                                         absl::StrCat(FormatIpv4(ip), "/32"),
+                                         "match",
+                                         "ip",
+                                         "dport",
+                                         absl::StrCat(port),
+                                         absl::StrCat("0x", absl::Hex(mask)),
+                                         "flowid",
+                                         flowid}));
     }
   }
   filter_destinations_ = destinations;
@@ -349,17 +318,16 @@ Status OvsQosProgrammer::SetUplinkReservation(const UplinkReservation& reservati
     destinations.insert(ip);
   }
   CONVOY_ASSIGN_OR_RETURN(const double link_bps, UplinkBps());
-  const double reserved =
-      std::min(reservation.reserved_bps, link_bps * (1.0 - kMinVmShare));
+  const double reserved = std::min(reservation.reserved_bps, link_bps * (1.0 - kMinVmShare));
   if (!uplink_) {
     CONVOY_RETURN_IF_ERROR(MakeUplinkRows(link_bps));
     applied_reserved_bps_ = -1;
   }
   if (std::abs(reserved - applied_reserved_bps_) > link_bps * 0.005) {
     const std::string rest = Bps(link_bps - reserved);
-    json ops = json::array({Update(
-        "Queue", uplink_->migration_queue,
-        {{"other_config", StringMap({{"min-rate", Bps(reserved)}, {"max-rate", Bps(link_bps)}})}})});
+    json ops = json::array({Update("Queue", uplink_->migration_queue,
+                                   {{"other_config", StringMap({{"min-rate", Bps(reserved)},
+                                                                {"max-rate", Bps(link_bps)}})}})});
     // The VMs' queue gets the rest, guaranteed as well as capped: with only a cap, HTB would
     // lend the migration class all the spare bandwidth in proportion to its rate and leave the
     // VMs next to nothing (measured: 3 of the 18 Mb/s left to them).
@@ -546,9 +514,10 @@ StatusOr<std::vector<PairCounter>> OvsQosProgrammer::ReadTrafficPairs() {
 
 StatusOr<int> OvsQosProgrammer::RemoveAll() {
   std::lock_guard<std::mutex> lock(mu_);
-  CONVOY_ASSIGN_OR_RETURN(json queues,
-                          Select("Queue", json::array(), {"_uuid", "external_ids", "other_config"}));
-  CONVOY_ASSIGN_OR_RETURN(json qoses, Select("QoS", json::array(), {"_uuid", "queues", "external_ids"}));
+  CONVOY_ASSIGN_OR_RETURN(
+      json queues, Select("Queue", json::array(), {"_uuid", "external_ids", "other_config"}));
+  CONVOY_ASSIGN_OR_RETURN(json qoses,
+                          Select("QoS", json::array(), {"_uuid", "queues", "external_ids"}));
   CONVOY_ASSIGN_OR_RETURN(json ports, Select("Port", json::array(), {"_uuid", "qos"}));
   std::set<std::string> owned_queues;
   json ops = json::array();
@@ -582,7 +551,7 @@ StatusOr<int> OvsQosProgrammer::RemoveAll() {
       continue;
     }
     std::vector<json> keys;
-    for (const auto& [id, queue] : ReadQueueMap(s["queues"])) {
+    for (const auto& [id, queue] : ReadIntUuidMap(s["queues"])) {
       if (owned_queues.count(queue) != 0) keys.push_back(id);
     }
     if (!keys.empty()) {

@@ -33,12 +33,12 @@ namespace convoy::agent::ovs {
 struct OvsOptions {
   std::string db = "unix:/run/openvswitch/db.sock";
   std::string bridge = "br0";
-  std::string openflow;          // default: unix:/run/openvswitch/<bridge>.mgmt
-  std::string uplink = "eth0";   // the uplink's port and device name
-  double uplink_bps = 0;         // 0: the max-rate of the uplink's QoS (an error when it has none)
+  std::string openflow;         // default: unix:/run/openvswitch/<bridge>.mgmt
+  std::string uplink = "eth0";  // the uplink's port and device name
+  double uplink_bps = 0;        // 0: the max-rate of the uplink's QoS (an error when it has none)
   uint16_t migration_port_min = 49152;  // libvirt's migration_port_min..max
   uint16_t migration_port_max = 49215;
-  std::string tc = "tc";                // the iproute2 binary, for the netdev datapath's filters
+  std::string tc = "tc";  // the iproute2 binary, for the netdev datapath's filters
   std::string proc_net_dev = "/proc/net/dev";  // per network namespace, unlike /sys
   int timeout_ms = 5000;
 };
@@ -79,9 +79,9 @@ class OvsQosProgrammer final : public QosProgrammer {
 
   // The uplink reservation's rows, once made.
   struct UplinkRows {
-    std::string qos;           // the uplink's QoS row
-    bool own_qos = false;      // made by us (deleted on release)
-    std::string vm_queue;      // queue 0
+    std::string qos;       // the uplink's QoS row
+    bool own_qos = false;  // made by us (deleted on release)
+    std::string vm_queue;  // queue 0
     bool own_vm_queue = false;
     std::string migration_queue;
     int64_t migration_queue_id = 0;
@@ -93,8 +93,8 @@ class OvsQosProgrammer final : public QosProgrammer {
     std::string queue;
   };
 
-  Status MakeUplinkRows(double link_bps);           // with mu_ held
-  Status ReleaseUplink();                           // with mu_ held
+  Status MakeUplinkRows(double link_bps);  // with mu_ held
+  Status ReleaseUplink();                  // with mu_ held
   Status SetMigrationFlows(const std::set<uint32_t>& destinations, int64_t queue_id);
   Status SetFilters(const std::set<uint32_t>& destinations, int64_t queue_id);
   Status DeleteFilters();
@@ -109,7 +109,7 @@ class OvsQosProgrammer final : public QosProgrammer {
   std::mutex mu_;
   std::optional<UplinkRows> uplink_;
   double applied_reserved_bps_ = -1;
-  std::set<uint32_t> flow_destinations_;   // destinations with a migration flow
+  std::set<uint32_t> flow_destinations_;    // destinations with a migration flow
   std::set<uint32_t> filter_destinations_;  // and with a tc filter
   std::map<std::string, CapRows> caps_;     // by port name
   double applied_cap_bps_ = 0;

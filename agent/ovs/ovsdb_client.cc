@@ -90,9 +90,9 @@ StatusOr<json> OvsdbClient::Call(const std::string& method, const json& params) 
         // The server's own requests: answer echo (it closes idle clients that do not), ignore
         // notifications.
         if (message["method"] == "echo" && message.contains("id") && !message["id"].is_null()) {
-          const json reply = {
-              {"id", message["id"]}, {"result", message.value("params", json::array())},
-              {"error", nullptr}};
+          const json reply = {{"id", message["id"]},
+                              {"result", message.value("params", json::array())},
+                              {"error", nullptr}};
           CONVOY_RETURN_IF_ERROR(stream_->WriteAll(reply.dump(), timeout_ms_));
         }
         continue;
@@ -132,43 +132,6 @@ StatusOr<json> OvsdbClient::Transact(const std::string& database, const json& op
     }
   }
   return results;
-}
-
-json Uuid(const std::string& uuid) { return json::array({"uuid", uuid}); }
-json NamedUuid(const std::string& name) { return json::array({"named-uuid", name}); }
-
-json StringMap(const std::map<std::string, std::string>& values) {
-  json pairs = json::array();
-  for (const auto& [k, v] : values) pairs.push_back(json::array({k, v}));
-  return json::array({"map", pairs});
-}
-
-std::map<std::string, std::string> ReadStringMap(const json& value) {
-  std::map<std::string, std::string> out;
-  if (!value.is_array() || value.size() != 2 || value[0] != "map" || !value[1].is_array()) {
-    return out;
-  }
-  for (const auto& pair : value[1]) {
-    if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string()) {
-      out[pair[0].get<std::string>()] = pair[1].get<std::string>();
-    }
-  }
-  return out;
-}
-
-std::vector<std::string> ReadUuids(const json& value) {
-  std::vector<std::string> out;
-  if (!value.is_array() || value.size() != 2) return out;
-  if (value[0] == "uuid" && value[1].is_string()) {
-    out.push_back(value[1].get<std::string>());
-  } else if (value[0] == "set" && value[1].is_array()) {
-    for (const auto& e : value[1]) {
-      if (e.is_array() && e.size() == 2 && e[0] == "uuid" && e[1].is_string()) {
-        out.push_back(e[1].get<std::string>());
-      }
-    }
-  }
-  return out;
 }
 
 }  // namespace convoy::agent::ovs

@@ -30,8 +30,7 @@ class OvsdbClient {
   // and returns the array of their results. FAILED_PRECONDITION when an operation fails (its
   // index, error and details in the message; the transaction changed nothing); UNAVAILABLE when
   // the server cannot be reached; DEADLINE_EXCEEDED when it does not answer in time.
-  StatusOr<nlohmann::json> Transact(const std::string& database,
-                                    const nlohmann::json& operations);
+  StatusOr<nlohmann::json> Transact(const std::string& database, const nlohmann::json& operations);
 
   const std::string& endpoint() const { return endpoint_; }
 
@@ -47,16 +46,5 @@ class OvsdbClient {
   std::string buffer_;              // received bytes not yet parsed
   uint64_t next_id_ = 1;
 };
-
-// Helpers for building operations.
-// ["uuid", U], or ["named-uuid", N] for a row inserted in the same transaction.
-nlohmann::json Uuid(const std::string& uuid);
-nlohmann::json NamedUuid(const std::string& name);
-// An OVSDB map from string keys to string values: ["map", [[k, v], ...]].
-nlohmann::json StringMap(const std::map<std::string, std::string>& values);
-// The string map in an OVSDB result's column value (["map", [...]]); empty when not a map.
-std::map<std::string, std::string> ReadStringMap(const nlohmann::json& value);
-// The UUIDs in an OVSDB set-or-single-uuid value (["uuid", U] or ["set", [...]]).
-std::vector<std::string> ReadUuids(const nlohmann::json& value);
 
 }  // namespace convoy::agent::ovs

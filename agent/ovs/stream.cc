@@ -151,7 +151,8 @@ Status Stream::ReadSome(std::string* out, int timeout_ms) {
     if (n == 0) return absl::UnavailableError(absl::StrCat(endpoint_, " closed the connection"));
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {
-      return absl::UnavailableError(absl::StrCat("reading from ", endpoint_, ": ", strerror(errno)));
+      return absl::UnavailableError(
+          absl::StrCat("reading from ", endpoint_, ": ", strerror(errno)));
     }
     if (!WaitFor(fd_, POLLIN, deadline)) {
       return absl::DeadlineExceededError(absl::StrCat("no answer from ", endpoint_));

@@ -172,8 +172,10 @@ TEST_F(OvsE2eTest, ReservationHoldsDuringTheMigrationAndGoesAfter) {
   EXPECT_EQ(bed->WhereRunning("r1"), std::vector<std::string>{"h2"});
   EXPECT_TRUE(HeartbeatsUnbroken("r1"));
   // Released on both ends: the testbed's own shaping is back as it was.
-  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h1").empty(); }, 10)) << ConvoyLeftovers("h1");
-  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h2").empty(); }, 10)) << ConvoyLeftovers("h2");
+  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h1").empty(); }, 10))
+      << ConvoyLeftovers("h1");
+  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h2").empty(); }, 10))
+      << ConvoyLeftovers("h2");
   const std::string classes = InHost("h1", "tc class show dev eth0");
   EXPECT_TRUE(absl::StrContains(classes, "ceil 100Mbit")) << classes;
   EXPECT_FALSE(absl::StrContains(classes, "1:2 ")) << classes;
@@ -191,13 +193,15 @@ TEST_F(OvsE2eTest, AKilledAgentsReservationIsCleanedByItsSuccessor) {
   RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed agent-kill h1"), 30);
   EXPECT_FALSE(ConvoyLeftovers("h1").empty());
   // The destination's lease runs out without its source.
-  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h3").empty(); }, 15)) << ConvoyLeftovers("h3");
+  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h3").empty(); }, 15))
+      << ConvoyLeftovers("h3");
 
   RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed agent-restart h1"), 60);
   bed->Reconnect("h1");
   // The successor removed what was left and, the migration still running, reserved again:
   // exactly one migration queue on the uplink.
-  const std::string log = RunCommand(absl::StrCat("cat ", bed->state_dir(), "/h1/agent.log")).output;
+  const std::string log =
+      RunCommand(absl::StrCat("cat ", bed->state_dir(), "/h1/agent.log")).output;
   EXPECT_TRUE(absl::StrContains(log, "an earlier run left")) << log;
   v1::MigrationProgress now = Get("h1", started.id());
   if (now.state() == "running") {
@@ -213,8 +217,10 @@ TEST_F(OvsE2eTest, AKilledAgentsReservationIsCleanedByItsSuccessor) {
   const v1::MigrationProgress end = WaitEnd("h1", started.id(), 180);
   ASSERT_EQ(end.state(), "completed") << end.error();
   EXPECT_TRUE(HeartbeatsUnbroken("r2"));
-  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h1").empty(); }, 10)) << ConvoyLeftovers("h1");
-  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h3").empty(); }, 10)) << ConvoyLeftovers("h3");
+  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h1").empty(); }, 10))
+      << ConvoyLeftovers("h1");
+  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h3").empty(); }, 10))
+      << ConvoyLeftovers("h3");
 }
 
 TEST_F(OvsE2eTest, ABadReservationIsRefusedAndLeavesTheVmRunning) {
@@ -238,8 +244,8 @@ TEST_F(OvsE2eTest, TheControllerSeesTheThreeTierAppsTrafficMatrix) {
   ASSERT_TRUE(bed->StartGuest("app", "h2", 96, "tier app 7002 10.77.0.121 7001", &error,
                               "--ip 10.77.0.122/24"))
       << error;
-  ASSERT_TRUE(bed->StartGuest("web", "h3", 96, "tier web 10.77.0.122 7002", &error,
-                              "--ip 10.77.0.123/24"))
+  ASSERT_TRUE(
+      bed->StartGuest("web", "h3", 96, "tier web 10.77.0.122 7002", &error, "--ip 10.77.0.123/24"))
       << error;
   ASSERT_TRUE(bed->StartGuest("idle", "h3", 96, "cpuburn", &error, "--ip 10.77.0.124/24")) << error;
 

@@ -3,13 +3,13 @@
 // leave the database, the flows and the kernel's qdisc as they were; the migration connection's
 // packets really go through the migration class; a restarted agent finds what a crashed one left.
 // Needs root (network namespaces); skips with the reason otherwise.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <array>
@@ -32,10 +32,10 @@ template <typename T>
 Status AsStatus(const StatusOr<T>& s) {
   return s.status();
 }
-#define ASSERT_OK(expr)                       \
-  do {                                        \
-    const Status status_ = AsStatus((expr));  \
-    ASSERT_TRUE(status_.ok()) << status_;     \
+#define ASSERT_OK(expr)                      \
+  do {                                       \
+    const Status status_ = AsStatus((expr)); \
+    ASSERT_TRUE(status_.ok()) << status_;    \
   } while (0)
 
 std::string sandbox_name;
@@ -145,9 +145,9 @@ class OvsQosTest : public ::testing::Test {
     }
     sandbox_name = absl::StrCat("cvovs", getpid());
     sandbox_dir = absl::StrCat("/run/", sandbox_name);
-    const std::string out = Shell(absl::StrCat(CONVOY_REPO_DIR, "/tests/ovs/ovs-sandbox up ",
-                                             sandbox_name, " ", sandbox_dir),
-                                &rc);
+    const std::string out = Shell(
+        absl::StrCat(CONVOY_REPO_DIR, "/tests/ovs/ovs-sandbox up ", sandbox_name, " ", sandbox_dir),
+        &rc);
     ASSERT_EQ(rc, 0) << out;
     root_netns = open("/proc/self/ns/net", O_RDONLY);
     const int sw = open(absl::StrCat("/run/netns/", sandbox_name, "-sw").c_str(), O_RDONLY);
@@ -162,7 +162,7 @@ class OvsQosTest : public ::testing::Test {
     }
     if (!sandbox_name.empty()) {
       Shell(absl::StrCat(CONVOY_REPO_DIR, "/tests/ovs/ovs-sandbox down ", sandbox_name, " ",
-                       sandbox_dir));
+                         sandbox_dir));
     }
   }
   void SetUp() override {
@@ -179,20 +179,20 @@ class OvsQosTest : public ::testing::Test {
 
 TEST_F(OvsQosTest, OvsdbClientSpeaksTheProtocol) {
   OvsdbClient db(Options().db);
-  auto rows = db.Transact(
-      "Open_vSwitch",
-      nlohmann::json::array({{{"op", "select"},
-                              {"table", "Bridge"},
-                              {"where", nlohmann::json::array()},
-                              {"columns", {"name", "datapath_type"}}}}));
+  auto rows = db.Transact("Open_vSwitch",
+                          nlohmann::json::array({{{"op", "select"},
+                                                  {"table", "Bridge"},
+                                                  {"where", nlohmann::json::array()},
+                                                  {"columns", {"name", "datapath_type"}}}}));
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ((*rows)[0]["rows"].size(), 1u);
   EXPECT_EQ((*rows)[0]["rows"][0]["name"], "br0");
   EXPECT_EQ((*rows)[0]["rows"][0]["datapath_type"], "netdev");
 
-  auto bad = db.Transact("Open_vSwitch",
-                         nlohmann::json::array({{{"op", "select"}, {"table", "NoSuchTable"},
-                                                 {"where", nlohmann::json::array()}}}));
+  auto bad = db.Transact(
+      "Open_vSwitch",
+      nlohmann::json::array(
+          {{{"op", "select"}, {"table", "NoSuchTable"}, {"where", nlohmann::json::array()}}}));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "NoSuchTable")) << bad.status();

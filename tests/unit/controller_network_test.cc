@@ -53,11 +53,11 @@ class ControllerNetworkTest : public ::testing::Test {
 TEST_F(ControllerNetworkTest, TheMatrixAddsBothDirectionsOfEachPairHeaviestFirst) {
   // web -> app counted on h1; app -> web and app -> db on h2; an unknown MAC and a VM's
   // traffic to itself are not pairs.
-  agents_.SetSwitch("h1", true, {Flow("web", "52:54:00:00:00:02", 0.8),
-                                 Flow("web", "52:54:00:00:00:99", 5)});
-  agents_.SetSwitch("h2", true, {Flow("app", "52:54:00:00:00:01", 0.2),
-                                 Flow("app", "52:54:00:00:00:03", 0.5),
-                                 Flow("db", "52:54:00:00:00:03", 9), Flow("db", "52:54:00:00:00:01", 0)});
+  agents_.SetSwitch("h1", true,
+                    {Flow("web", "52:54:00:00:00:02", 0.8), Flow("web", "52:54:00:00:00:99", 5)});
+  agents_.SetSwitch("h2", true,
+                    {Flow("app", "52:54:00:00:00:01", 0.2), Flow("app", "52:54:00:00:00:03", 0.5),
+                     Flow("db", "52:54:00:00:00:03", 9), Flow("db", "52:54:00:00:00:01", 0)});
   inventory_->Refresh();
   inventory_->Refresh();  // the second asks toward every MAC the first reported
   const auto peers = agents_.peer_macs("h3");

@@ -16,7 +16,8 @@ namespace {
 using namespace openflow;
 
 uint16_t U16At(const std::string& s, size_t at) {
-  return static_cast<uint16_t>((static_cast<uint8_t>(s[at]) << 8) | static_cast<uint8_t>(s[at + 1]));
+  return static_cast<uint16_t>((static_cast<uint8_t>(s[at]) << 8) |
+                               static_cast<uint8_t>(s[at + 1]));
 }
 
 // A flow-stats reply holding the match of `flow` (as the switch echoes it) and its counters.
@@ -41,8 +42,8 @@ std::string Reply(uint32_t xid, const FlowSpec& flow, uint64_t packets, uint64_t
   };
   put16(0);  // length, below
   entry += std::string(2, '\0');
-  put32(12);          // duration s
-  put32(500000000);   // ns
+  put32(12);         // duration s
+  put32(500000000);  // ns
   put16(flow.priority);
   entry += std::string(2 + 2 + 2 + 4, '\0');
   put64(flow.cookie);
@@ -55,7 +56,7 @@ std::string Reply(uint32_t xid, const FlowSpec& flow, uint64_t packets, uint64_t
   std::string message(8, '\0');
   message[0] = kVersion;
   message[1] = kMultipartReply;
-  message += std::string("\x00\x01", 2);                 // flow stats
+  message += std::string("\x00\x01", 2);  // flow stats
   message += more ? std::string("\x00\x01", 2) : std::string(2, '\0');
   message += std::string(4, '\0');
   message += entry;
@@ -148,7 +149,8 @@ TEST(OpenFlowCodecTest, TruncatedOrForeignRepliesAreErrorsAtEveryLength) {
   std::mt19937 random(5);
   for (int i = 0; i < 2000; ++i) {
     std::string noise = good;
-    for (int k = 0; k < 4; ++k) noise[16 + random() % (noise.size() - 16)] = static_cast<char>(random());
+    for (int k = 0; k < 4; ++k)
+      noise[16 + random() % (noise.size() - 16)] = static_cast<char>(random());
     (void)DecodeFlowStatsReply(noise, &more);  // must not crash or read out of bounds
   }
   std::string other = good;
@@ -194,7 +196,8 @@ TEST(ParseTxBytesTest, ReadsTheNinthField) {
   const std::string text =
       "Inter-|   Receive                                                |  Transmit\n"
       " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets\n"
-      "    lo:     100       1    0    0    0     0          0         0      100       1 0 0 0 0 0 0\n"
+      "    lo:     100       1    0    0    0     0          0         0      100       1 0 0 0 0 "
+      "0 0\n"
       "  eth0: 5000 10 0 0 0 0 0 0 777777 20 0 0 0 0 0 0\n";
   EXPECT_EQ(*ParseTxBytes(text, "eth0"), 777777u);
   EXPECT_EQ(*ParseTxBytes(text, "lo"), 100u);

@@ -36,57 +36,56 @@ TEST(ReservationPolicyTest, InitialIsTheLargerOfAvailableAndUrgency) {
 
 TEST(ReservationPolicyTest, GrowsIntoFreeBandwidthAboveTheThreshold) {
   // 40% reserved, 30% of the uplink idle: the reservation takes it.
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kAdaptive, 40, {30, 40}, 75, kThreshold, kMin,
-                               kMax),
-            70);
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 40, {30, 40}, 75, kThreshold, kMin, kMax),
+      70);
   // Never beyond the most the VMs leave.
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kAdaptive, 80, {50, 30}, 75, kThreshold, kMin,
-                               kMax),
-            kMax);
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 80, {50, 30}, 75, kThreshold, kMin, kMax),
+      kMax);
 }
 
 TEST(ReservationPolicyTest, JumpsToUrgencyWhenSaturated) {
   // 40% reserved and all of it used, no free bandwidth, urgency 75: jump.
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kAdaptive, 40, {2, 39.5}, 75, kThreshold, kMin,
-                               kMax),
-            75);
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 40, {2, 39.5}, 75, kThreshold, kMin, kMax),
+      75);
   // Saturated but already at urgency: stays.
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kAdaptive, 75, {2, 74.5}, 75, kThreshold, kMin,
-                               kMax),
-            75);
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 75, {2, 74.5}, 75, kThreshold, kMin, kMax),
+      75);
 }
 
 TEST(ReservationPolicyTest, ShrinksToUseWhenOverReserved) {
   // 75% reserved, the migration uses 20%: give the VMs the rest.
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kAdaptive, 75, {5, 20}, 75, kThreshold, kMin,
-                               kMax),
-            20);
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 75, {5, 20}, 75, kThreshold, kMin, kMax),
+      20);
   // Within the threshold: unchanged.
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kAdaptive, 75, {5, 70}, 75, kThreshold, kMin,
-                               kMax),
-            75);
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 75, {5, 70}, 75, kThreshold, kMin, kMax),
+      75);
   // Never below the floor, so saturation stays visible.
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kAdaptive, 75, {5, 0}, 75, kThreshold, kMin,
-                               kMax),
-            kMin);
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 75, {5, 0}, 75, kThreshold, kMin, kMax),
+      kMin);
 }
 
 TEST(ReservationPolicyTest, FixedHoldsWhateverHappens) {
-  EXPECT_EQ(NextReservationPct(ReservationPolicy::kFixed, 55, {40, 10}, 55, kThreshold, kMin,
-                               kMax),
+  EXPECT_EQ(NextReservationPct(ReservationPolicy::kFixed, 55, {40, 10}, 55, kThreshold, kMin, kMax),
             55);
 }
 
 class ReservationManagerTest : public ::testing::Test {
  protected:
   ReservationManagerTest()
-      : manager_(&qos_,
-                 [this](const std::string& agent, const std::string& id, double bps,
-                        double lease_s) {
-                   notices_.push_back({agent, id, bps, lease_s});
-                   return absl::OkStatus();
-                 },
-                 ReservationOptions{}) {}
+      : manager_(
+            &qos_,
+            [this](const std::string& agent, const std::string& id, double bps, double lease_s) {
+              notices_.push_back({agent, id, bps, lease_s});
+              return absl::OkStatus();
+            },
+            ReservationOptions{}) {}
 
   OutgoingReservation Out(const std::string& id, ReservationPolicy policy, double urgency) {
     OutgoingReservation r;
