@@ -145,7 +145,8 @@ int main(int argc, char** argv) {
                  "This host's Open vSwitch database, for bandwidth reservation and traffic "
                  "measurement: unix:PATH or tcp:HOST:PORT; \"auto\": "
                  "unix:/run/openvswitch/db.sock when it exists; \"off\": none");
-  app.add_option("--ovs-bridge", ovs.bridge, "The Open vSwitch bridge the VMs and the uplink are on");
+  app.add_option("--ovs-bridge", ovs.bridge,
+                 "The Open vSwitch bridge the VMs and the uplink are on");
   app.add_option("--ovs-openflow", ovs.openflow,
                  "The bridge's OpenFlow socket (default: unix:/run/openvswitch/BRIDGE.mgmt)");
   app.add_option("--ovs-uplink", ovs.uplink, "The bridge's port (and device) toward the network");

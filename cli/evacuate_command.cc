@@ -150,9 +150,10 @@ void AddRequestOptions(CLI::App* command, RequestArgs* args, bool with_strategy)
                    "Share of a link reserved for an urgent migration, percent")
       ->check(CLI::Range(0.0, 100.0));
   command
-      ->add_option("--reservation", args->reservation,
-                   "Bandwidth reservation on the hosts' Open vSwitch (SOLive): auto (adaptive where "
-                   "a source can reserve) | none | adaptive | fixed (--urgency held throughout)")
+      ->add_option(
+          "--reservation", args->reservation,
+          "Bandwidth reservation on the hosts' Open vSwitch (SOLive): auto (adaptive where "
+          "a source can reserve) | none | adaptive | fixed (--urgency held throughout)")
       ->check(CLI::IsMember({"auto", "none", "adaptive", "fixed"}));
   command
       ->add_option("--downtime-ms", args->downtime_ms,

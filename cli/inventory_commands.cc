@@ -40,7 +40,8 @@ double NowUnixS() {
 // One view of the inventory: `name` with --refresh, --format and the controller's options,
 // printing `render(inventory)` as a table or the whole inventory as JSON.
 std::shared_ptr<InventoryArgs> AddInventoryView(
-    CLI::App* app, const std::string& name, const std::string& help, const std::string& refresh_help,
+    CLI::App* app, const std::string& name, const std::string& help,
+    const std::string& refresh_help,
     std::function<std::string(const v1::InventoryResponse&)> render, int* exit_code,
     CLI::App** command) {
   auto args = std::make_shared<InventoryArgs>();

@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "convoy/report/render.h"
 #include "absl/strings/str_join.h"
+#include "convoy/report/render.h"
 
 namespace convoy::cli {
 namespace {
@@ -557,7 +557,8 @@ std::string RenderTraffic(const v1::InventoryResponse& inventory) {
   std::string out = inventory.measured_traffic().empty()
                         ? std::string("no VM-to-VM traffic measured\n")
                         : AlignTable(rows, {false, false, true});
-  std::vector<std::vector<std::string>> hosts = {{"host", "switch", "uplink_mbps", "reserved_mbps"}};
+  std::vector<std::vector<std::string>> hosts = {
+      {"host", "switch", "uplink_mbps", "reserved_mbps"}};
   for (const auto& a : inventory.agents()) {
     const auto& q = a.report().qos();
     hosts.push_back({Sanitize(a.name()), q.available() ? Sanitize(q.detail()) : "none",

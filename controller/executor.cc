@@ -16,8 +16,7 @@ namespace convoy::controller {
 namespace {
 
 double RealNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // The agent's mode for a planned migration. A pre-copy under `auto` may be switched to
@@ -65,7 +64,9 @@ Executor::Executor(v1::Operation op, Inventory* inventory, PowerDriver* power,
 
 Executor::~Executor() { Join(); }
 
-void Executor::Start() { thread_ = std::thread([this] { Run(); }); }
+void Executor::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Executor::RequestCancel() { cancel_ = true; }
 
@@ -129,8 +130,9 @@ bool Executor::SetState(v1::Action* a, const std::string& state, const std::stri
   if (!Save(*a)) return false;
   spdlog::info("operation {}: {} {}{}{}", op_.id(), a->id(), state, message.empty() ? "" : ": ",
                message);
-  Publish("action", message.empty() ? absl::StrCat(a->id(), " ", state)
-                                    : absl::StrCat(a->id(), " ", state, ": ", message),
+  Publish("action",
+          message.empty() ? absl::StrCat(a->id(), " ", state)
+                          : absl::StrCat(a->id(), " ", state, ": ", message),
           a);
   return true;
 }
@@ -247,8 +249,8 @@ bool Executor::StartMigration(v1::Action* a) {
     return SetState(a, kFailed,
                     where.empty()
                         ? absl::StrCat("VM ", a->vm(), " is not running on any known host")
-                        : absl::StrCat("VM ", a->vm(), " runs on ", where, ", not on ",
-                                       a->host(), " as planned"));
+                        : absl::StrCat("VM ", a->vm(), " runs on ", where, ", not on ", a->host(),
+                                       " as planned"));
   }
   auto destination = inventory_->DestinationOf(a->to());
   if (!destination.ok()) return SetState(a, kFailed, std::string(destination.status().message()));
@@ -261,29 +263,28 @@ bool Executor::StartMigration(v1::Action* a) {
   *request.mutable_destination() = *destination;
   request.set_mode(AgentMode(a->planned(), op_.request().request().mode()));
   request.set_bandwidth_mibps(MbpsToMibps(a->planned().bandwidth_mbps()));
-  request.set_downtime_ms(op_.request().request().downtime_ms() > 0
-                              ? op_.request().request().downtime_ms()
-                              : 300);
+  request.set_downtime_ms(
+      op_.request().request().downtime_ms() > 0 ? op_.request().request().downtime_ms() : 300);
   request.set_auto_converge(request.mode() == "pre-copy" && !a->planned().converges());
   request.set_timeout_s(options_.migration_timeout_s);
   // SOLive's reservation on the source's switch (and, through its agent, the destination's).
   const v1::EvacuationRequest& asked = op_.request().request();
-  const std::string reservation =
-      asked.reservation().empty() || asked.reservation() == "auto"
-          ? (inventory_->CanReserve(a->host()) ? "adaptive" : "none")
-          : asked.reservation();
+  const std::string reservation = asked.reservation().empty() || asked.reservation() == "auto"
+                                      ? (inventory_->CanReserve(a->host()) ? "adaptive" : "none")
+                                      : asked.reservation();
   if (reservation != "none") {
     request.mutable_reservation()->set_policy(reservation);
     request.mutable_reservation()->set_urgency_pct(asked.urgency_pct() > 0 ? asked.urgency_pct()
-                                                                            : 75);
+                                                                           : 75);
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
     a->set_agent_migration_id(request.id());
   }
   // Persisted before the agent hears of it: a restart finds the id and asks the agent.
-  if (!SetState(a, kRunning, absl::StrFormat("%s to %s, %s at %.0f Mb/s", a->host(), a->to(),
-                                             request.mode(), a->planned().bandwidth_mbps()))) {
+  if (!SetState(a, kRunning,
+                absl::StrFormat("%s to %s, %s at %.0f Mb/s", a->host(), a->to(), request.mode(),
+                                a->planned().bandwidth_mbps()))) {
     return false;
   }
   auto started = (*channel)->StartMigration(request);
@@ -344,12 +345,11 @@ void Executor::PollMigration(v1::Action* a) {
       a->set_started_unix_s(progress->started_at_unix_s());
       a->set_finished_unix_s(progress->started_at_unix_s() + progress->elapsed_s());
     }
-    SetState(a, kDone, absl::StrFormat("%.1f s (predicted %.1f s), %.0f MiB sent",
-                                       progress->elapsed_s(), a->predicted_s(),
-                                       progress->data_processed_mib()));
+    SetState(a, kDone,
+             absl::StrFormat("%.1f s (predicted %.1f s), %.0f MiB sent", progress->elapsed_s(),
+                             a->predicted_s(), progress->data_processed_mib()));
   } else if (s == "failed" || s == "aborted") {
-    SetState(a, cancel_ ? kCancelled : kFailed,
-             progress->error().empty() ? s : progress->error());
+    SetState(a, cancel_ ? kCancelled : kFailed, progress->error().empty() ? s : progress->error());
   } else if (s == "postcopy" && previous != kPostCopy) {
     SetState(a, kPostCopy, "executing on the destination, pages follow");
   }
@@ -367,9 +367,9 @@ void Executor::StartPower(v1::Action* a) {
       const double deadline = Now() + options_.boot_wait_s;
       while (result.ok() && inventory_->Health(host) != "up") {
         if (Now() > deadline) {
-          result = absl::DeadlineExceededError(absl::StrFormat(
-              "host %s booted but its agent did not register within %.0f s", host,
-              options_.boot_wait_s));
+          result = absl::DeadlineExceededError(
+              absl::StrFormat("host %s booted but its agent did not register within %.0f s", host,
+                              options_.boot_wait_s));
           break;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -437,15 +437,14 @@ void Executor::Adapt() {
       slow_ticks_[a.id()] = 0;
     }
     // A pre-copy that stopped making progress: switch it to post-copy where the mode allows.
-    const bool late_round =
-        p.iteration() >= std::max<uint32_t>(a.planned().rounds() + 2, 4);
+    const bool late_round = p.iteration() >= std::max<uint32_t>(a.planned().rounds() + 2, 4);
     const double remaining = p.data_remaining_mib();
     auto last = last_remaining_mib_.find(a.id());
     const bool not_shrinking = last != last_remaining_mib_.end() && remaining >= 0.9 * last->second;
     last_remaining_mib_[a.id()] = remaining;
     // Not when what is left would fit the downtime anyway (the switch-over is under way).
-    const double fits_mib = std::max(
-        1.0, 2 * p.speed_limit_mibps() * op_.request().request().downtime_ms() / 1000.0);
+    const double fits_mib =
+        std::max(1.0, 2 * p.speed_limit_mibps() * op_.request().request().downtime_ms() / 1000.0);
     if (late_round && not_shrinking && remaining > fits_mib) {
       if (++stalled_ticks_[a.id()] == 2 && p.mode() == "pre-then-post") {
         auto channel = inventory_->Channel(a.host());
@@ -476,8 +475,7 @@ void Executor::Replan() {
   Status failed = plan.status();
   if (plan.ok()) {
     std::lock_guard<std::mutex> lock(mu_);
-    auto applied =
-        ApplyReplan(*plan, ids, options_.replan_change_fraction, op_.mutable_actions());
+    auto applied = ApplyReplan(*plan, ids, options_.replan_change_fraction, op_.mutable_actions());
     failed = applied.status();
     if (applied.ok()) changes = *std::move(applied);
   }
@@ -535,8 +533,8 @@ void Executor::Repace(const std::string& group_key, std::vector<v1::Action*> mem
       if (pace.at_unix_s == 0) {
         pace = {now, p.data_remaining_mib(), 0};
       } else if (now - pace.at_unix_s >= options_.pace_window_s) {
-        const double cleared_mibps = (pace.remaining_mib - p.data_remaining_mib()) /
-                                     (now - pace.at_unix_s);
+        const double cleared_mibps =
+            (pace.remaining_mib - p.data_remaining_mib()) / (now - pace.at_unix_s);
         const double efficiency = std::max(cleared_mibps, 0.0) / p.speed_limit_mibps();
         pace.efficiency =
             pace.efficiency == 0 ? efficiency : 0.5 * pace.efficiency + 0.5 * efficiency;
@@ -564,10 +562,10 @@ void Executor::Repace(const std::string& group_key, std::vector<v1::Action*> mem
       std::lock_guard<std::mutex> lock(mu_);
       *a->mutable_progress() = *set;
     }
-    Note(a, set.ok() ? absl::StrFormat("%s re-paced %.1f -> %.1f MiB/s, %.0f MiB left (%s)",
-                                       group_key, current, share[k],
-                                       a->progress().data_remaining_mib(), why)
-                     : absl::StrCat("re-pacing failed: ", set.status().message()));
+    Note(a, set.ok()
+                ? absl::StrFormat("%s re-paced %.1f -> %.1f MiB/s, %.0f MiB left (%s)", group_key,
+                                  current, share[k], a->progress().data_remaining_mib(), why)
+                : absl::StrCat("re-pacing failed: ", set.status().message()));
   }
 }
 
@@ -620,8 +618,8 @@ void Executor::Finish() {
       op_.set_state("cancelled");
     } else if (failed > 0) {
       op_.set_state("failed");
-      op_.set_error(absl::StrCat(failed, " of ", op_.actions_size(), " actions failed; first: ",
-                                 first_error));
+      op_.set_error(absl::StrCat(failed, " of ", op_.actions_size(),
+                                 " actions failed; first: ", first_error));
     } else {
       op_.set_state("succeeded");
     }

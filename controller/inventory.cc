@@ -13,8 +13,7 @@ namespace convoy::controller {
 namespace {
 
 double RealNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // Host part of "host:port".
@@ -52,9 +51,9 @@ Status Inventory::Heartbeat(const v1::AgentHello& hello) {
   auto it = agents_.find(hello.name());
   if (it != agents_.end() && it->second.hello.address() != hello.address() &&
       IsUp(it->second, now)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "host name ", hello.name(), " is already held by the agent at ",
-        it->second.hello.address(), " (this one is at ", hello.address(), ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("host name ", hello.name(), " is already held by the agent at ",
+                     it->second.hello.address(), " (this one is at ", hello.address(), ")"));
   }
   Entry& e = agents_[hello.name()];
   e.hello = hello;

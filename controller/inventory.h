@@ -80,8 +80,9 @@ class Inventory {
   bool IsUp(const Entry& e, double now) const;
   // Describes the hosts of `requests` that are up, in parallel, each with its request; `apply`
   // runs under the lock with the host's entry and its answer.
-  void DescribeEach(const std::map<std::string, v1::DescribeRequest>& requests,
-                    const std::function<void(Entry* entry, StatusOr<v1::HostReport> report)>& apply);
+  void DescribeEach(
+      const std::map<std::string, v1::DescribeRequest>& requests,
+      const std::function<void(Entry* entry, StatusOr<v1::HostReport> report)>& apply);
   // Traffic between VM pairs from the hosts' last reports (with mu_ held).
   std::vector<v1::Traffic> MeasuredTraffic() const;
 

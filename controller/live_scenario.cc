@@ -30,9 +30,9 @@ Status CheckRequestAgainstInventory(const v1::InventoryResponse& inventory,
           absl::StrCat(field, ": unknown host '", host, "' (known: ", known_hosts(), ")"));
     }
     if (it->second->health() == "down") {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "%s: host %s is down: its agent was last heard from %.0f s ago", field, host,
-          now_unix_s - it->second->last_heartbeat_unix_s()));
+      return absl::FailedPreconditionError(
+          absl::StrFormat("%s: host %s is down: its agent was last heard from %.0f s ago", field,
+                          host, now_unix_s - it->second->last_heartbeat_unix_s()));
     }
     return absl::OkStatus();
   };
@@ -72,9 +72,9 @@ StatusOr<v1::Scenario> LiveScenario(const v1::Cluster& cluster,
       for (const std::string& vm : {app.traffic(j).a(), app.traffic(j).b()}) {
         auto it = by_name.find(vm);
         if (it == by_name.end()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("apps[", i, "].traffic[", j, "]: VM '", vm, "' of app '", app.name(),
-                           "' is not running on any host"));
+          return absl::InvalidArgumentError(absl::StrCat("apps[", i, "].traffic[", j, "]: VM '", vm,
+                                                         "' of app '", app.name(),
+                                                         "' is not running on any host"));
         }
         it->second->set_app(app.name());
       }
@@ -96,10 +96,10 @@ std::vector<std::string> TakeMeasuredTraffic(
       auto it = kbps.find(std::minmax(t.a(), t.b()));
       if (it == kbps.end()) continue;
       if (std::abs(it->second - t.kbps()) > 0.5) {
-        notes.push_back(absl::StrFormat("app %s: traffic %s<->%s measured at %.0f kb/s (%s)",
-                                        app.name(), t.a(), t.b(), it->second,
-                                        t.kbps() > 0 ? absl::StrFormat("given %.0f", t.kbps())
-                                                     : std::string("none given")));
+        notes.push_back(absl::StrFormat(
+            "app %s: traffic %s<->%s measured at %.0f kb/s (%s)", app.name(), t.a(), t.b(),
+            it->second,
+            t.kbps() > 0 ? absl::StrFormat("given %.0f", t.kbps()) : std::string("none given")));
       }
       t.set_kbps(it->second);
     }

@@ -57,8 +57,7 @@ Operations::Operations(Inventory* inventory, PowerDriver* power, store::StateSto
   }
   if (!executor_options_.now_unix_s) {
     executor_options_.now_unix_s = [] {
-      return std::chrono::duration<double>(
-                 std::chrono::system_clock::now().time_since_epoch())
+      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
   }
@@ -180,10 +179,10 @@ StatusOr<v1::Operation> Operations::Submit(const v1::SubmitRequest& submit) {
   for (const auto& m : plan.migrations()) {
     const std::string where = inventory_->HostOf(m.vm());
     if (where != m.from()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the plan is stale: VM ", m.vm(), where.empty() ? " is not running on any host"
-                                                           : " now runs on " + where,
-          ", the plan moves it from ", m.from(), "; plan again"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("the plan is stale: VM ", m.vm(),
+                       where.empty() ? " is not running on any host" : " now runs on " + where,
+                       ", the plan moves it from ", m.from(), "; plan again"));
     }
     if (busy_vms.count(m.vm()) > 0) {
       return absl::FailedPreconditionError(
@@ -208,8 +207,8 @@ StatusOr<v1::Operation> Operations::Submit(const v1::SubmitRequest& submit) {
   CONVOY_RETURN_IF_ERROR(store_->PutOperation(op));
   spdlog::info("operation {}: {} migrations, {} power actions, predicted makespan {:.1f} s",
                op.id(), plan.migrations_size(), plan.power_size(), plan.makespan_s());
-  auto executor = std::make_unique<Executor>(op, inventory_, power_, store_, &events_,
-                                             executor_options_);
+  auto executor =
+      std::make_unique<Executor>(op, inventory_, power_, store_, &events_, executor_options_);
   executor->Start();
   std::lock_guard<std::mutex> lock(mu_);
   executors_[op.id()] = std::move(executor);
@@ -300,8 +299,8 @@ Status Operations::Resume() {
     if (!Unfinished(op.state())) continue;
     const bool cancelling = op.state() == "cancelling";
     spdlog::info("operation {}: resuming ({} actions)", op.id(), op.actions_size());
-    auto executor = std::make_unique<Executor>(op, inventory_, power_, store_, &events_,
-                                               executor_options_);
+    auto executor =
+        std::make_unique<Executor>(op, inventory_, power_, store_, &events_, executor_options_);
     if (cancelling) executor->RequestCancel();
     executor->Start();
     std::lock_guard<std::mutex> lock(mu_);

@@ -56,8 +56,8 @@ std::vector<std::string> ReplannableMigrations(const Actions& actions) {
   std::vector<const v1::Action*> candidates;
   for (const auto& a : actions) {
     if (a.kind() != "migrate" || a.state() != kPending) continue;
-    const bool destination_ready = std::all_of(
-        a.depends_on().begin(), a.depends_on().end(), [&](const std::string& dep) {
+    const bool destination_ready =
+        std::all_of(a.depends_on().begin(), a.depends_on().end(), [&](const std::string& dep) {
           auto it = by_id.find(dep);
           return it == by_id.end() || it->second->kind() == "migrate" ||
                  it->second->state() == kDone;

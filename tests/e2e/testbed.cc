@@ -48,7 +48,8 @@ bool Testbed::Up(int hosts, std::string* error, const std::string& up_args) {
     *error = "scripts/build-guest failed:\n" + guest.output;
     return false;
   }
-  auto up = RunCommand(absl::StrCat(repo_, "/scripts/testbed up --hosts ", hosts, " ", up_args), 300);
+  auto up =
+      RunCommand(absl::StrCat(repo_, "/scripts/testbed up --hosts ", hosts, " ", up_args), 300);
   if (up.exit_code != 0) {
     *error = "scripts/testbed up failed:\n" + up.output;
     return false;
@@ -104,8 +105,7 @@ void Testbed::Reconnect(const std::string& name) {
 }
 
 bool Testbed::StartGuest(const std::string& name, const std::string& host, int memory_mib,
-                         const std::string& run, std::string* error,
-                         const std::string& extra) {
+                         const std::string& run, std::string* error, const std::string& extra) {
   std::string command = absl::StrCat(repo_, "/scripts/testbed guest ", name, " --host ", host,
                                      " --memory-mib ", memory_mib, " ", extra);
   if (!run.empty()) absl::StrAppend(&command, " --run '", run, "'");

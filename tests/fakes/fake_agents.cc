@@ -201,8 +201,8 @@ StatusOr<v1::MigrationProgress> FakeAgents::Get(const std::string& host, const s
   return p;
 }
 
-StatusOr<v1::MigrationProgress> FakeAgents::SetSpeed(const std::string& host,
-                                                     const std::string& id, double mibps) {
+StatusOr<v1::MigrationProgress> FakeAgents::SetSpeed(const std::string& host, const std::string& id,
+                                                     double mibps) {
   std::lock_guard<std::mutex> lock(mu_);
   CONVOY_RETURN_IF_ERROR(Reachable(host));
   auto it = migrations_.find(id);

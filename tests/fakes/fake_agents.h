@@ -29,11 +29,17 @@ class FakeAgents : public controller::AgentDialer {
   // Hosts whose agent does not answer.
   void SetUnreachable(const std::string& host, bool unreachable);
   // Reports that measure dirty rates give this VM this one (MiB/s; 0 until set).
-  void SetDirtyRate(const std::string& vm, double mibps) { Locked([&] { dirty_[vm] = mibps; }); }
+  void SetDirtyRate(const std::string& vm, double mibps) {
+    Locked([&] { dirty_[vm] = mibps; });
+  }
   // Migrations of this VM fail at their first progress read.
-  void FailMigrationsOf(const std::string& vm) { Locked([&] { fail_.insert(vm); }); }
+  void FailMigrationsOf(const std::string& vm) {
+    Locked([&] { fail_.insert(vm); });
+  }
   // Migrations advance by this much per GetMigration (MiB); 0 holds them where they are.
-  void SetStepMib(double step_mib) { Locked([&] { step_mib_ = step_mib; }); }
+  void SetStepMib(double step_mib) {
+    Locked([&] { step_mib_ = step_mib; });
+  }
   // Instead: each GetMigration advances a migration by its speed limit times `seconds_per_get`
   // times the VM's efficiency (default 1; above 1 for a VM whose pages compress, e.g. zeros).
   void SetRateMode(double seconds_per_get, std::map<std::string, double> efficiency) {
@@ -43,12 +49,22 @@ class FakeAgents : public controller::AgentDialer {
     });
   }
 
-  int starts() { return Locked([&] { return starts_; }); }
-  std::vector<std::string> started_ids() { return Locked([&] { return started_ids_; }); }
-  std::map<std::string, double> speeds() { return Locked([&] { return speeds_; }); }
+  int starts() {
+    return Locked([&] { return starts_; });
+  }
+  std::vector<std::string> started_ids() {
+    return Locked([&] { return started_ids_; });
+  }
+  std::map<std::string, double> speeds() {
+    return Locked([&] { return speeds_; });
+  }
   // The mode each started migration was asked for, by VM.
-  std::map<std::string, std::string> modes() { return Locked([&] { return modes_; }); }
-  int aborts() { return Locked([&] { return aborts_; }); }
+  std::map<std::string, std::string> modes() {
+    return Locked([&] { return modes_; });
+  }
+  int aborts() {
+    return Locked([&] { return aborts_; });
+  }
   // The host's switch: reports say it can reserve bandwidth, and carry these traffic flows.
   void SetSwitch(const std::string& host, bool can_reserve, std::vector<v1::TrafficFlow> traffic) {
     Locked([&] {
@@ -57,7 +73,9 @@ class FakeAgents : public controller::AgentDialer {
     });
   }
   // The VM's tap has this MAC in reports.
-  void SetMac(const std::string& vm, const std::string& mac) { Locked([&] { macs_[vm] = mac; }); }
+  void SetMac(const std::string& vm, const std::string& mac) {
+    Locked([&] { macs_[vm] = mac; });
+  }
   // The peer MACs the host's last Describe was asked to measure toward.
   std::vector<std::string> peer_macs(const std::string& host) {
     return Locked([&] { return peer_macs_[host]; });
