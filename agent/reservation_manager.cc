@@ -246,12 +246,15 @@ void ReservationManager::Tick(Clock::time_point now) {
         if (o.threshold_pct > 0) threshold = o.threshold_pct;
       }
       const double before = reserved_pct_;
+      // Until the migration's connections carry data (libvirt's setup takes a while), there is
+      // nothing to adjust from: the first reservation holds.
+      const bool moving = migration_pct_ >= 0.5;
       const double pct =
-          reserved_pct_ < 0
-              ? std::clamp(InitialReservationPct(policy, available_pct_, urgency), options_.min_pct,
-                           options_.max_pct)
-              : NextReservationPct(policy, reserved_pct_, {available_pct_, migration_pct_}, urgency,
-                                   threshold, options_.min_pct, options_.max_pct);
+          reserved_pct_ < 0 ? std::clamp(InitialReservationPct(policy, available_pct_, urgency),
+                                         options_.min_pct, options_.max_pct)
+          : moving ? NextReservationPct(policy, reserved_pct_, {available_pct_, migration_pct_},
+                                        urgency, threshold, options_.min_pct, options_.max_pct)
+                   : reserved_pct_;
       if (Status applied = ApplyOutgoing(pct); !applied.ok()) {
         spdlog::warn("reservation: {}", std::string(applied.message()));
       } else if (std::abs(pct - before) >= 1) {

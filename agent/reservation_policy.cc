@@ -44,7 +44,7 @@ double NextReservationPct(ReservationPolicy policy, double reserved_pct,
   double next = reserved_pct;
   if (policy == ReservationPolicy::kAdaptive) {
     const double unused = reserved_pct - now.migration_pct;
-    if (now.available_pct > threshold_pct) {
+    if (now.available_pct > threshold_pct && unused < threshold_pct) {
       next = reserved_pct + now.available_pct;
     } else if (unused < 1.0 && urgency_pct > reserved_pct) {
       next = urgency_pct;

@@ -41,8 +41,13 @@ TEST(ReservationPolicyTest, GrowsIntoFreeBandwidthAboveTheThreshold) {
       70);
   // Never beyond the most the VMs leave.
   EXPECT_EQ(
-      NextReservationPct(ReservationPolicy::kAdaptive, 80, {50, 30}, 75, kThreshold, kMin, kMax),
+      NextReservationPct(ReservationPolicy::kAdaptive, 80, {50, 79}, 75, kThreshold, kMin, kMax),
       kMax);
+  // Free bandwidth that is mostly the migration's own unused reservation is not taken: the
+  // reservation shrinks to use instead.
+  EXPECT_EQ(
+      NextReservationPct(ReservationPolicy::kAdaptive, 80, {50, 30}, 75, kThreshold, kMin, kMax),
+      30);
 }
 
 TEST(ReservationPolicyTest, JumpsToUrgencyWhenSaturated) {
@@ -129,7 +134,7 @@ TEST_F(ReservationManagerTest, StartsAtUrgencyOnABusyUplinkAndFollowsAlgorithmOn
   EXPECT_NEAR(manager_.OutgoingBps(), 30e6, 1e3);
   Second(99, 29.6);  // saturated: back to urgency
   EXPECT_NEAR(manager_.OutgoingBps(), 75e6, 1e3);
-  Second(50, 50);  // the VMs stopped sending: 50% free, grow into it
+  Second(75, 74.5);  // the VMs stopped sending: 25% free, and the migration uses all it has
   EXPECT_NEAR(manager_.OutgoingBps(), 95e6, 1e3);
 
   // The destination hears of it every second, as a lease.
@@ -143,6 +148,17 @@ TEST_F(ReservationManagerTest, StartsAtUrgencyOnABusyUplinkAndFollowsAlgorithmOn
   EXPECT_EQ(qos_.uplink().reserved_bps, 0);
   EXPECT_EQ(manager_.OutgoingBps(), 0);
   EXPECT_EQ(notices_.back().bps, 0);  // released at the destination too
+}
+
+TEST_F(ReservationManagerTest, TheFirstReservationHoldsUntilTheMigrationMovesData) {
+  Second(0, 0);
+  Second(90, 0);
+  ASSERT_TRUE(manager_.BeginOutgoing(Out("m1", ReservationPolicy::kAdaptive, 75)).ok());
+  Second(25, 0);  // libvirt still setting up: the uplink looks free, nothing is adjusted
+  Second(25, 0);
+  EXPECT_NEAR(manager_.OutgoingBps(), 75e6, 1e3);
+  Second(99, 70);
+  EXPECT_NEAR(manager_.OutgoingBps(), 75e6, 1e3);  // within the threshold of its use
 }
 
 TEST_F(ReservationManagerTest, AnIdleUplinkStartsWithAllThatIsFree) {
