@@ -80,4 +80,15 @@ grpc::Status AgentService::ProbeBandwidth(grpc::ServerContext*, const v1::ProbeR
   return grpc::Status::OK;
 }
 
+grpc::Status AgentService::PrepareStagedIncoming(grpc::ServerContext*,
+                                                 const v1::StagedIncomingRequest* request,
+                                                 v1::StagedIncomingReply* response) {
+  if (staging_ == nullptr) {
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        "this agent has no Redis intermediaries configured (stage-redis): it cannot gather a "
+        "staged migration"));
+  }
+  return Reply(staging_->PrepareIncoming(*request), response);
+}
+
 }  // namespace convoy::agent

@@ -7,14 +7,17 @@
 
 #include "agent/inventory.h"
 #include "agent/migration_manager.h"
+#include "agent/staging_service.h"
 #include "convoy/v1/agent.grpc.pb.h"
 
 namespace convoy::agent {
 
 class AgentService final : public v1::Agent::Service {
  public:
-  AgentService(Inventory* inventory, MigrationManager* migrations)
-      : inventory_(inventory), migrations_(migrations) {}
+  // `staging` may be null: PrepareStagedIncoming is then FAILED_PRECONDITION.
+  AgentService(Inventory* inventory, MigrationManager* migrations,
+               StagingService* staging = nullptr)
+      : inventory_(inventory), migrations_(migrations), staging_(staging) {}
 
   grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::HostReport*) override;
   grpc::Status StartMigration(grpc::ServerContext*, const v1::StartMigrationRequest*,
@@ -33,10 +36,13 @@ class AgentService final : public v1::Agent::Service {
                               v1::MigrationProgress*) override;
   grpc::Status ProbeBandwidth(grpc::ServerContext*, const v1::ProbeRequest*,
                               v1::ProbeResult*) override;
+  grpc::Status PrepareStagedIncoming(grpc::ServerContext*, const v1::StagedIncomingRequest*,
+                                     v1::StagedIncomingReply*) override;
 
  private:
   Inventory* const inventory_;
   MigrationManager* const migrations_;
+  StagingService* const staging_;
 };
 
 }  // namespace convoy::agent

@@ -42,14 +42,22 @@ void PrintJson(const google::protobuf::Message& message) {
   std::cout << json;
 }
 
+// A staged migration's figures: what is in Redis, what the destination took, the eviction.
+std::string StagedPart(const v1::MigrationProgress& p) {
+  if (!p.has_staging()) return "";
+  const auto& s = p.staging();
+  return absl::StrFormat(" staged=%.1fMiB gathered=%.1fMiB%s", s.staged_mib(), s.gathered_mib(),
+                         s.evicted() ? absl::StrFormat(" evicted=%.2fs", s.eviction_s()) : "");
+}
+
 std::string Line(const v1::MigrationProgress& p) {
   return absl::StrFormat(
       "%-9s %s iteration=%u processed=%.1fMiB remaining=%.1fMiB bandwidth=%.1fMiB/s "
-      "dirty=%.1fMiB/s elapsed=%.1fs%s%s",
+      "dirty=%.1fMiB/s elapsed=%.1fs%s%s%s",
       p.state(), p.id(), p.iteration(), p.data_processed_mib(), p.data_remaining_mib(),
       p.bandwidth_mibps(), p.dirty_rate_mibps(), p.elapsed_s(),
       p.downtime_ms() > 0 ? absl::StrFormat(" downtime=%.0fms", p.downtime_ms()) : "",
-      p.error().empty() ? "" : " error: " + p.error());
+      StagedPart(p), p.error().empty() ? "" : " error: " + p.error());
 }
 
 // Follows a migration to its end; exit 0 only if it completed.
@@ -121,6 +129,8 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   auto persist = std::make_shared<bool>(false);
   auto wait = std::make_shared<bool>(false);
   auto quiet = std::make_shared<bool>(false);
+  auto stage_via = std::make_shared<std::vector<std::string>>();
+  auto dest_agent = std::make_shared<std::string>();
   auto* m = agent->add_subcommand("migrate", "Start a live migration (peer-to-peer)");
   m->add_option("vm", *vm, "The VM")->required();
   m->add_option("--dest-uri", *dest_uri, "The destination's libvirt URI")->required();
@@ -136,6 +146,11 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   m->add_flag("--persist", *persist, "Define the VM on the destination");
   m->add_flag("--wait", *wait, "Follow it to the end; exit 0 only if it completed");
   m->add_flag("--quiet", *quiet, "With --wait, print only the last line");
+  m->add_option("--stage-via", *stage_via,
+                "Stage the stream through these Redis intermediaries (host:port, comma-separated)")
+      ->delimiter(',');
+  m->add_option("--dest-agent", *dest_agent,
+                "The destination agent's API (host:port), which gathers a staged stream");
   m->callback([=] {
     v1::StartMigrationRequest request;
     request.set_vm(*vm);
@@ -150,6 +165,10 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
     request.set_parallel_connections(*parallel);
     request.set_auto_converge(*auto_converge);
     request.set_persist_destination(*persist);
+    if (!stage_via->empty()) {
+      for (const auto& address : *stage_via) request.mutable_staging()->add_intermediaries(address);
+      request.mutable_staging()->set_destination_agent(*dest_agent);
+    }
     auto stub = Connect(*common);
     grpc::ClientContext context;
     Deadline(&context, common->timeout_s);
