@@ -74,9 +74,9 @@ RedisPageStager::~RedisPageStager() {
 
 Status RedisPageStager::Broken(const std::string& what) {
   if (broken_.ok()) {
-    broken_ = absl::UnavailableError(absl::StrCat(
-        "intermediary ", address_, ": ", what, ": ",
-        context_->err != 0 ? context_->errstr : std::strerror(errno)));
+    broken_ = absl::UnavailableError(
+        absl::StrCat("intermediary ", address_, ": ", what, ": ",
+                     context_->err != 0 ? context_->errstr : std::strerror(errno)));
   }
   return broken_;
 }
@@ -91,8 +91,8 @@ PutResult RedisPageStager::Answer() {
   if (reply.r->type == REDIS_REPLY_STATUS) return {seq, absl::OkStatus()};
   const std::string text = reply.r->str != nullptr ? reply.r->str : "unexpected answer";
   if (reply.r->type == REDIS_REPLY_ERROR && text.rfind("OOM", 0) == 0) {
-    return {seq, absl::ResourceExhaustedError(absl::StrCat(
-                     "intermediary ", address_, " is full (Redis maxmemory): ", text))};
+    return {seq, absl::ResourceExhaustedError(absl::StrCat("intermediary ", address_,
+                                                           " is full (Redis maxmemory): ", text))};
   }
   return {seq, absl::InternalError(absl::StrCat("intermediary ", address_, ": ", text))};
 }
@@ -152,9 +152,8 @@ StatusOr<std::vector<std::string>> RedisPageStager::Take(const std::vector<uint6
     if (reply.r->type == REDIS_REPLY_STRING) {
       chunks.emplace_back(reply.r->str, reply.r->len);
     } else if (reply.r->type == REDIS_REPLY_NIL) {
-      first_error = absl::NotFoundError(absl::StrCat("chunk ", seq, " of migration ",
-                                                     migration_id_, " is not on intermediary ",
-                                                     address_));
+      first_error = absl::NotFoundError(absl::StrCat("chunk ", seq, " of migration ", migration_id_,
+                                                     " is not on intermediary ", address_));
     } else {
       first_error = absl::InternalError(absl::StrCat(
           "intermediary ", address_, ": ", reply.r->str != nullptr ? reply.r->str : "bad answer"));
@@ -170,9 +169,8 @@ Status RedisPageStager::Scan(const std::function<Status(const std::vector<std::s
   const std::string pattern = StageKeyPattern(migration_id_);
   std::string cursor = "0";
   do {
-    Reply reply{static_cast<redisReply*>(redisCommand(context_, "SCAN %s MATCH %b COUNT 1000",
-                                                      cursor.c_str(), pattern.data(),
-                                                      pattern.size()))};
+    Reply reply{static_cast<redisReply*>(redisCommand(
+        context_, "SCAN %s MATCH %b COUNT 1000", cursor.c_str(), pattern.data(), pattern.size()))};
     if (reply.r == nullptr) return Broken("scanning");
     if (reply.r->type != REDIS_REPLY_ARRAY || reply.r->elements != 2) {
       return absl::InternalError(absl::StrCat("intermediary ", address_, ": bad SCAN answer"));
@@ -197,8 +195,8 @@ StatusOr<uint64_t> RedisPageStager::DeleteAll() {
       argv.push_back(k.data());
       lengths.push_back(k.size());
     }
-    Reply reply{static_cast<redisReply*>(redisCommandArgv(
-        context_, static_cast<int>(argv.size()), argv.data(), lengths.data()))};
+    Reply reply{static_cast<redisReply*>(
+        redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()))};
     if (reply.r == nullptr) return Broken("deleting");
     if (reply.r->type != REDIS_REPLY_INTEGER) {
       return absl::InternalError(absl::StrCat("intermediary ", address_, ": UNLINK refused: ",
@@ -222,8 +220,7 @@ StatusOr<uint64_t> RedisPageStager::Count() {
 PageStagerFactory RedisStagerFactory(RedisStagerOptions options) {
   return [options](const std::string& address,
                    const std::string& migration_id) -> StatusOr<std::unique_ptr<PageStager>> {
-    CONVOY_ASSIGN_OR_RETURN(auto stager,
-                            RedisPageStager::Connect(address, migration_id, options));
+    CONVOY_ASSIGN_OR_RETURN(auto stager, RedisPageStager::Connect(address, migration_id, options));
     return std::unique_ptr<PageStager>(std::move(stager));
   };
 }

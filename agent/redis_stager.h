@@ -16,8 +16,8 @@ struct redisContext;
 namespace convoy::agent {
 
 struct RedisStagerOptions {
-  int window = 8;             // puts outstanding at once
-  int timeout_ms = 10000;     // connecting, and waiting for any one answer
+  int window = 8;          // puts outstanding at once
+  int timeout_ms = 10000;  // connecting, and waiting for any one answer
 };
 
 class RedisPageStager final : public PageStager {
@@ -37,9 +37,7 @@ class RedisPageStager final : public PageStager {
 
  private:
   RedisPageStager(std::string address, std::string migration_id, RedisStagerOptions options)
-      : address_(std::move(address)),
-        migration_id_(std::move(migration_id)),
-        options_(options) {}
+      : address_(std::move(address)), migration_id_(std::move(migration_id)), options_(options) {}
   // Reads the answer to the oldest outstanding put.
   PutResult Answer();
   // UNAVAILABLE for a broken connection (every later call fails the same way).

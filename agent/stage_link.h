@@ -14,9 +14,10 @@
 namespace convoy::agent::stage {
 
 enum class Frame : char {
-  kStored = 'S',    // source to destination: chunk seq (u64) is on intermediary i (u32), n bytes (u32)
-  kDone = 'D',      // source to destination: the migration completed, nothing more comes
-  kAbort = 'A',     // source to destination: the migration is given up (payload: why)
+  kStored =
+      'S',       // source to destination: chunk seq (u64) is on intermediary i (u32), n bytes (u32)
+  kDone = 'D',   // source to destination: the migration completed, nothing more comes
+  kAbort = 'A',  // source to destination: the migration is given up (payload: why)
   kReturn = 'R',    // destination to source: bytes the destination QEMU sent back
   kGathered = 'G',  // destination to source: bytes fed to the destination QEMU so far (u64)
   kError = 'E',     // destination to source: the gatherer failed (payload: why)
@@ -37,8 +38,7 @@ bool SendFrame(int fd, Frame type, std::string_view payload);
 StatusOr<Message> ReadFrame(int fd);
 
 std::string EncodeStored(uint64_t seq, uint32_t intermediary, uint32_t bytes);
-bool DecodeStored(std::string_view payload, uint64_t* seq, uint32_t* intermediary,
-                  uint32_t* bytes);
+bool DecodeStored(std::string_view payload, uint64_t* seq, uint32_t* intermediary, uint32_t* bytes);
 std::string EncodeU64(uint64_t value);
 bool DecodeU64(std::string_view payload, uint64_t* value);
 

@@ -17,8 +17,7 @@ double NowUnixS() {
 }
 
 double SteadyS() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -123,7 +122,8 @@ void StageRelay::ReadQemu() {
       }
       continue;
     }
-    const ssize_t n = ready < 0 ? -1 : read(*accepted, chunk.data() + filled, chunk.size() - filled);
+    const ssize_t n =
+        ready < 0 ? -1 : read(*accepted, chunk.data() + filled, chunk.size() - filled);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;  // QEMU closed its end: the migration completed or was cancelled
     filled += static_cast<size_t>(n);
@@ -235,8 +235,8 @@ void StageRelay::ReadLink() {
         break;
       }
       case stage::Frame::kError:
-        Fail(absl::UnavailableError(absl::StrCat("the destination's gatherer failed: ",
-                                                 message->payload)));
+        Fail(absl::UnavailableError(
+            absl::StrCat("the destination's gatherer failed: ", message->payload)));
         return;
       default:
         break;  // nothing else is meant for the source

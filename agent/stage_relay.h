@@ -35,9 +35,9 @@ struct RelayOptions {
 };
 
 struct RelayFigures {
-  uint64_t staged_bytes = 0;    // stored on the intermediaries
-  uint64_t gathered_bytes = 0;  // fed to the destination QEMU (its gatherer's last report)
-  bool evicted = false;         // the source's stream is all stored
+  uint64_t staged_bytes = 0;     // stored on the intermediaries
+  uint64_t gathered_bytes = 0;   // fed to the destination QEMU (its gatherer's last report)
+  bool evicted = false;          // the source's stream is all stored
   double evicted_at_unix_s = 0;  // when its last byte was
 };
 
@@ -105,7 +105,7 @@ class StageRelay {
   uint64_t stored_chunks_ = 0;
   uint64_t staged_bytes_ = 0;
   uint64_t gathered_bytes_ = 0;
-  size_t partial_bytes_ = 0;   // read from QEMU, not yet queued
+  size_t partial_bytes_ = 0;  // read from QEMU, not yet queued
   bool qemu_eof_ = false;
   double last_stored_unix_s_ = 0;
   double last_input_steady_s_ = 0;

@@ -181,10 +181,10 @@ StatusOr<std::unique_ptr<StagedSession>> StagingService::Open(
   if (!answer.ok() || *answer != "OK") {
     stage::Close(*link);
     stage::Close(listen_fd);
-    return absl::UnavailableError(absl::StrCat(
-        "the destination refused the stage link: ",
-        answer.ok() ? answer->substr(answer->rfind("ERR ", 0) == 0 ? 4 : 0)
-                    : std::string(answer.status().message())));
+    return absl::UnavailableError(
+        absl::StrCat("the destination refused the stage link: ",
+                     answer.ok() ? answer->substr(answer->rfind("ERR ", 0) == 0 ? 4 : 0)
+                                 : std::string(answer.status().message())));
   }
   const int port = static_cast<int>(incoming.port());
   auto relay = std::make_unique<StageRelay>(request.id(), listen_fd, std::move(stagers), *link,
@@ -193,8 +193,8 @@ StatusOr<std::unique_ptr<StagedSession>> StagingService::Open(
   // for room on a full intermediary instead of failing (the VM could not come back).
   relay->SetAbortable(request.mode() == "pre-copy" || request.mode().empty());
   return std::unique_ptr<StagedSession>(std::make_unique<RelaySession>(
-      std::move(relay), port, request.destination().migration_address(),
-      std::move(intermediaries), started_at_unix_s));
+      std::move(relay), port, request.destination().migration_address(), std::move(intermediaries),
+      started_at_unix_s));
 }
 
 Status StagingService::Forget(const v1::StartMigrationRequest& request) {
@@ -239,10 +239,10 @@ StatusOr<v1::StagedIncomingReply> StagingService::PrepareIncoming(
   ExpectedStage expected;
   expected.migration_id = request.id();
   expected.token = request.token();
-  expected.intermediaries.assign(request.intermediaries().begin(),
-                                 request.intermediaries().end());
+  expected.intermediaries.assign(request.intermediaries().begin(), request.intermediaries().end());
   expected.qemu_address = JoinHostPort(request.listen_address(), static_cast<int>(request.port()));
-  expected.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(config_.expect_timeout_s);
+  expected.deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(config_.expect_timeout_s);
   server_->Expect(std::move(expected));
   v1::StagedIncomingReply reply;
   reply.set_stage_address(JoinHostPort(config_.stage_host, server_->port()));

@@ -20,9 +20,9 @@ struct StagingConfig {
   std::vector<std::string> redis;  // the intermediaries this agent may use, host:port
   std::string stage_host;          // how other agents reach this one's stage link (host part)
   RelayOptions relay;
-  int prepare_attempts = 5;        // ports tried when the destination has the chosen one taken
-  int link_timeout_ms = 10000;     // connecting the stage link and its hello
-  int expect_timeout_s = 60;       // how long a destination waits for the source's link
+  int prepare_attempts = 5;     // ports tried when the destination has the chosen one taken
+  int link_timeout_ms = 10000;  // connecting the stage link and its hello
+  int expect_timeout_s = 60;    // how long a destination waits for the source's link
 };
 
 // Asks the destination agent at `agent_address` to expect a staged migration.
