@@ -130,16 +130,17 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
     return absl::InvalidArgumentError("destination.libvirt_uri: must name the destination");
   }
   // The id names the record file in the state directory: no path separators, no dot files.
-  const bool id_ok =
-      request.id().size() <= 128 && (request.id().empty() || request.id()[0] != '.') &&
-      std::all_of(request.id().begin(), request.id().end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_' || c == '.';
-      });
+  const bool id_ok = request.id().size() <= 128 &&
+                     (request.id().empty() || request.id()[0] != '.') &&
+                     std::all_of(request.id().begin(), request.id().end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+                     });
   if (!id_ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "id: '", request.id(), "' is not a valid migration id (letters, digits, - _ and ., at "
-        "most 128, not starting with a dot)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("id: '", request.id(),
+                     "' is not a valid migration id (letters, digits, - _ and ., at "
+                     "most 128, not starting with a dot)"));
   }
   if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0) {
     return absl::InvalidArgumentError(
@@ -351,8 +352,7 @@ void MigrationManager::Settle(const std::shared_ptr<Migration>& m) {
   }
 }
 
-Status MigrationManager::OpenStaging(const std::shared_ptr<Migration>& m,
-                                     MigrateOptions* options) {
+Status MigrationManager::OpenStaging(const std::shared_ptr<Migration>& m, MigrateOptions* options) {
   v1::StartMigrationRequest request;
   double started_at_unix_s = 0;
   {
@@ -379,7 +379,8 @@ void MigrationManager::OnStageFailure(const std::shared_ptr<Migration>& m, const
   std::string vm;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (Final(m->progress.state()) || !m->fail_reason.empty()) return;
+    // After an abort the destination's half goes away too: that is no failure of its own.
+    if (Final(m->progress.state()) || !m->fail_reason.empty() || m->abort_requested) return;
     m->fail_reason = std::string(status.message());
     vm = m->request.vm();
   }
