@@ -105,7 +105,8 @@ void Testbed::Reconnect(const std::string& name) {
 }
 
 bool Testbed::StartGuest(const std::string& name, const std::string& host, int memory_mib,
-                         const std::string& run, std::string* error, const std::string& extra) {
+                         const std::string& run, std::string* error,
+                         const std::string& extra) {
   std::string command = absl::StrCat(repo_, "/scripts/testbed guest ", name, " --host ", host,
                                      " --memory-mib ", memory_mib, " ", extra);
   if (!run.empty()) absl::StrAppend(&command, " --run '", run, "'");
