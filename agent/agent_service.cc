@@ -21,7 +21,7 @@ grpc::Status Reply(StatusOr<T> result, T* out) {
 grpc::Status AgentService::Describe(grpc::ServerContext*, const v1::DescribeRequest* request,
                                     v1::HostReport* response) {
   auto report = inventory_->Describe(*request);
-  if (report.ok() && host_switch_ != nullptr) host_switch_->FillReport(*request, &*report);
+  if (report.ok() && parts_.host_switch != nullptr) parts_.host_switch->FillReport(*request, &*report);
   return Reply(std::move(report), response);
 }
 
@@ -85,15 +85,26 @@ grpc::Status AgentService::ProbeBandwidth(grpc::ServerContext*, const v1::ProbeR
 grpc::Status AgentService::ReserveIncoming(grpc::ServerContext*,
                                            const v1::IncomingReservation* request,
                                            v1::IncomingReservation* response) {
-  if (host_switch_ == nullptr) {
+  if (parts_.host_switch == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "this agent drives no switch and cannot reserve bandwidth");
   }
-  if (Status held = host_switch_->ReserveIncoming(*request); !held.ok()) {
+  if (Status held = parts_.host_switch->ReserveIncoming(*request); !held.ok()) {
     return ToGrpcStatus(held);
   }
   *response = *request;
   return grpc::Status::OK;
+}
+
+grpc::Status AgentService::PrepareStagedIncoming(grpc::ServerContext*,
+                                                 const v1::StagedIncomingRequest* request,
+                                                 v1::StagedIncomingReply* response) {
+  if (parts_.staging == nullptr) {
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        "this agent has no Redis intermediaries configured (stage-redis): it cannot gather a "
+        "staged migration"));
+  }
+  return Reply(parts_.staging->PrepareIncoming(*request), response);
 }
 
 }  // namespace convoy::agent

@@ -8,16 +8,22 @@
 #include "agent/host_switch.h"
 #include "agent/inventory.h"
 #include "agent/migration_manager.h"
+#include "agent/staging_service.h"
 #include "convoy/v1/agent.grpc.pb.h"
 
 namespace convoy::agent {
 
+// What the service offers besides the inventory and the migrations; each part may be null (its
+// calls then answer FAILED_PRECONDITION saying what is not configured).
+struct AgentServiceParts {
+  HostSwitch* host_switch = nullptr;   // traffic and QoS in reports, ReserveIncoming
+  StagingService* staging = nullptr;   // PrepareStagedIncoming
+};
+
 class AgentService final : public v1::Agent::Service {
  public:
-  // `host_switch` may be null: no traffic or QoS in reports, ReserveIncoming refused.
-  AgentService(Inventory* inventory, MigrationManager* migrations,
-               HostSwitch* host_switch = nullptr)
-      : inventory_(inventory), migrations_(migrations), host_switch_(host_switch) {}
+  AgentService(Inventory* inventory, MigrationManager* migrations, AgentServiceParts parts = {})
+      : inventory_(inventory), migrations_(migrations), parts_(parts) {}
 
   grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::HostReport*) override;
   grpc::Status StartMigration(grpc::ServerContext*, const v1::StartMigrationRequest*,
@@ -38,11 +44,13 @@ class AgentService final : public v1::Agent::Service {
                               v1::ProbeResult*) override;
   grpc::Status ReserveIncoming(grpc::ServerContext*, const v1::IncomingReservation*,
                                v1::IncomingReservation*) override;
+  grpc::Status PrepareStagedIncoming(grpc::ServerContext*, const v1::StagedIncomingRequest*,
+                                     v1::StagedIncomingReply*) override;
 
  private:
   Inventory* const inventory_;
   MigrationManager* const migrations_;
-  HostSwitch* const host_switch_;
+  const AgentServiceParts parts_;
 };
 
 }  // namespace convoy::agent

@@ -71,6 +71,7 @@ StatusOr<v1::AgentHello> BuildHello(const AgentIdentity& identity) {
   hello.set_migration_address(identity.migration_address.empty() ? api.host
                                                                  : identity.migration_address);
   hello.set_agent_version(AgentVersion());
+  for (const auto& redis : identity.stage_redis) hello.add_stage_redis(redis);
   v1::Host* host = hello.mutable_host();
   host->set_name(identity.name);
   host->set_switch_(identity.switch_name);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "convoy/common/status.h"
 #include "convoy/v1/controller.pb.h"
@@ -51,6 +52,8 @@ struct AgentIdentity {
   double cpu_overcommit = 1;
   // Memory kept for the hypervisor itself, MiB.
   double reserved_mib = 0;
+  // The Redis intermediaries this agent may stage migrations through (--stage-redis).
+  std::vector<std::string> stage_redis;
 };
 
 // The hello for `identity`: address = advertise (or listen); probe_address = the probe's listen

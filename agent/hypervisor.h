@@ -50,6 +50,9 @@ struct DirtyRateSample {
 struct MigrateOptions {
   std::string dest_libvirt_uri;
   std::string migration_uri;  // e.g. tcp://10.0.0.2 (empty: libvirt's choice)
+  // Where the destination QEMU listens (empty: the destination libvirtd's choice). With a port
+  // in migration_uri, the destination listens on this address and that port.
+  std::string listen_address;
   bool allow_postcopy = false;
   double bandwidth_mibps = 0;  // 0: unlimited
   bool auto_converge = false;
@@ -97,6 +100,11 @@ class Hypervisor {
   // Called (from any thread) each time a migration of `vm` begins memory pass `iteration`.
   using IterationCallback = std::function<void(const std::string& vm, int iteration)>;
   virtual void SetIterationCallback(IterationCallback callback) = 0;
+
+  // Called (from any thread) when a migration job of `vm` has completed, with its final figures
+  // (downtime_ms as the hypervisor measured it). Hypervisors that cannot tell never call it.
+  using JobCompletedCallback = std::function<void(const std::string& vm, const JobStats& stats)>;
+  virtual void SetJobCompletedCallback(JobCompletedCallback /*callback*/) {}
 };
 
 }  // namespace convoy::agent

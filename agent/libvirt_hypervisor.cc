@@ -113,6 +113,8 @@ uint64_t ULLongParam(virTypedParameterPtr params, int n, const char* name) {
   return virTypedParamsGetULLong(params, n, name, &value) == 1 ? value : 0;
 }
 
+JobStats StatsOf(virTypedParameterPtr params, int n);
+
 // The active (or completed) job of `dom`, as libvirt reports it.
 StatusOr<JobStats> JobStatsOf(virDomainPtr dom, bool completed) {
   int type = VIR_DOMAIN_JOB_NONE;
@@ -123,8 +125,23 @@ StatusOr<JobStats> JobStatsOf(virDomainPtr dom, bool completed) {
     return Error(absl::StatusCode::kUnavailable,
                  absl::StrCat("reading the job of ", virDomainGetName(dom)));
   }
-  JobStats s;
+  JobStats s = StatsOf(params, n);
   s.active = type == VIR_DOMAIN_JOB_BOUNDED || type == VIR_DOMAIN_JOB_UNBOUNDED;
+  virTypedParamsFree(params, n);
+  // libvirt reports the post-copy phase through the domain state.
+  int state = 0;
+  int reason = 0;
+  if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+      ((state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY) ||
+       (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY))) {
+    s.postcopy = true;
+  }
+  return s;
+}
+
+// A job's figures from libvirt's typed parameters (job stats, or the job-completed event).
+JobStats StatsOf(virTypedParameterPtr params, int n) {
+  JobStats s;
   int operation = 0;
   if (virTypedParamsGetInt(params, n, VIR_DOMAIN_JOB_OPERATION, &operation) == 1) {
     s.migration_out = operation == VIR_DOMAIN_JOB_OPERATION_MIGRATION_OUT;
@@ -141,15 +158,6 @@ StatusOr<JobStats> JobStatsOf(virDomainPtr dom, bool completed) {
   s.memory_bytes_per_s = static_cast<double>(ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_BPS));
   s.downtime_ms = ULLongParam(params, n, VIR_DOMAIN_JOB_DOWNTIME);
   s.postcopy = ULLongParam(params, n, VIR_DOMAIN_JOB_MEMORY_POSTCOPY_REQS) > 0;
-  virTypedParamsFree(params, n);
-  // libvirt reports the post-copy phase through the domain state.
-  int state = 0;
-  int reason = 0;
-  if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
-      ((state == VIR_DOMAIN_PAUSED && reason == VIR_DOMAIN_PAUSED_POSTCOPY) ||
-       (state == VIR_DOMAIN_RUNNING && reason == VIR_DOMAIN_RUNNING_POSTCOPY))) {
-    s.postcopy = true;
-  }
   return s;
 }
 
@@ -186,6 +194,9 @@ LibvirtHypervisor::~LibvirtHypervisor() {
       if (iteration_callback_id_ >= 0) {
         virConnectDomainEventDeregisterAny(conn_, iteration_callback_id_);
       }
+      if (completed_callback_id_ >= 0) {
+        virConnectDomainEventDeregisterAny(conn_, completed_callback_id_);
+      }
       virConnectClose(conn_);
       conn_ = nullptr;
     }
@@ -207,6 +218,9 @@ Status LibvirtHypervisor::Connect() {
   iteration_callback_id_ = virConnectDomainEventRegisterAny(
       conn_, nullptr, VIR_DOMAIN_EVENT_ID_MIGRATION_ITERATION,
       VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnIteration), this, nullptr);
+  completed_callback_id_ = virConnectDomainEventRegisterAny(
+      conn_, nullptr, VIR_DOMAIN_EVENT_ID_JOB_COMPLETED,
+      VIR_DOMAIN_EVENT_CALLBACK(&LibvirtHypervisor::OnJobCompleted), this, nullptr);
   return absl::OkStatus();
 }
 
@@ -226,6 +240,19 @@ void LibvirtHypervisor::OnIteration(virConnectPtr /*conn*/, virDomainPtr dom, in
 void LibvirtHypervisor::SetIterationCallback(IterationCallback callback) {
   std::lock_guard<std::mutex> lock(callback_mu_);
   callback_ = std::move(callback);
+}
+
+void LibvirtHypervisor::OnJobCompleted(virConnectPtr /*conn*/, virDomainPtr dom,
+                                       virTypedParameterPtr params, int nparams, void* opaque) {
+  auto* self = static_cast<LibvirtHypervisor*>(opaque);
+  const JobStats stats = StatsOf(params, nparams);
+  std::lock_guard<std::mutex> lock(self->callback_mu_);
+  if (self->completed_callback_) self->completed_callback_(virDomainGetName(dom), stats);
+}
+
+void LibvirtHypervisor::SetJobCompletedCallback(JobCompletedCallback callback) {
+  std::lock_guard<std::mutex> lock(callback_mu_);
+  completed_callback_ = std::move(callback);
 }
 
 StatusOr<HostFacts> LibvirtHypervisor::DescribeHost() {
@@ -386,6 +413,10 @@ Status LibvirtHypervisor::Migrate(const std::string& vm, const MigrateOptions& o
   if (!options.migration_uri.empty()) {
     virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_URI,
                             options.migration_uri.c_str());
+  }
+  if (!options.listen_address.empty()) {
+    virTypedParamsAddString(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_LISTEN_ADDRESS,
+                            options.listen_address.c_str());
   }
   if (options.bandwidth_mibps > 0) {
     virTypedParamsAddULLong(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_BANDWIDTH,

@@ -33,6 +33,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Status StartPostCopy(const std::string& vm) override;
   Status AbortJob(const std::string& vm) override;
   void SetIterationCallback(IterationCallback callback) override;
+  void SetJobCompletedCallback(JobCompletedCallback callback) override;
 
  private:
   explicit LibvirtHypervisor(std::string uri) : uri_(std::move(uri)) {}
@@ -41,13 +42,17 @@ class LibvirtHypervisor final : public Hypervisor {
   Status Connect();  // with mu_ held
   StatusOr<DomainFacts> Facts(virDomainPtr dom);
   static void OnIteration(virConnectPtr conn, virDomainPtr dom, int iteration, void* opaque);
+  static void OnJobCompleted(virConnectPtr conn, virDomainPtr dom, virTypedParameterPtr params,
+                             int nparams, void* opaque);
 
   const std::string uri_;
   std::mutex mu_;
   virConnectPtr conn_ = nullptr;
   int iteration_callback_id_ = -1;
+  int completed_callback_id_ = -1;
   std::mutex callback_mu_;
   IterationCallback callback_;
+  JobCompletedCallback completed_callback_;
   std::atomic<bool> stop_{false};
   std::thread event_loop_;
 };

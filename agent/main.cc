@@ -16,6 +16,8 @@
 #include <mutex>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "agent/agent_metrics.h"
 #include "agent/agent_service.h"
 #include "agent/bandwidth_probe.h"
@@ -25,6 +27,9 @@
 #include "agent/ovs/ovs_qos_programmer.h"
 #include "agent/reservation_manager.h"
 #include "convoy/api/planning_service.h"
+#include "agent/redis_stager.h"
+#include "agent/stage_server.h"
+#include "agent/staging_service.h"
 #include "convoy/common/daemon_flags.h"
 #include "convoy/metrics/metrics.h"
 
@@ -97,6 +102,9 @@ int main(int argc, char** argv) {
   std::string migration_ports = "49152-49215";
   double uplink_mbps = 0;
   convoy::agent::ReservationOptions reservation;
+  std::string stage_listen;
+  int stage_chunk_kib = 252;
+  int stage_window = 8;
   convoy::agent::AgentIdentity identity;
   convoy::AddConfigFile(app);
   app.add_option("--name", identity.name, "This host's name, as the controller knows it")
@@ -163,6 +171,20 @@ int main(int argc, char** argv) {
   app.add_option("--reservation-max-pct", reservation.max_pct,
                  "The most of the uplink a reservation takes, percent (the VMs keep the rest)")
       ->check(CLI::Range(10.0, 99.0));
+  app.add_option("--stage-redis", identity.stage_redis,
+                 "Redis servers (host:port, comma-separated or repeated) this agent may stage "
+                 "migrations through, as the source or the destination; none: no staging")
+      ->delimiter(',');
+  app.add_option("--stage-listen", stage_listen,
+                 "Address of the stage link other agents' relays connect to (default: the API's "
+                 "host, its port + 3)");
+  app.add_option("--stage-chunk-kib", stage_chunk_kib,
+                 "Size of the chunks a staged stream is stored in, KiB (252 = 63 pages, under "
+                 "jemalloc's 256 KiB size class)")
+      ->check(CLI::Range(4, 16384));
+  app.add_option("--stage-window", stage_window,
+                 "Writes outstanding per intermediary (Redis pipeline depth)")
+      ->check(CLI::Range(1, 256));
   if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoy-agent")) {
     return *exit_code;
   }
@@ -175,6 +197,13 @@ int main(int argc, char** argv) {
   }
   if (probe_listen.empty()) probe_listen = *PortPlus(listen, 1);
   if (metrics_listen.empty()) metrics_listen = *PortPlus(listen, 2);
+  if (stage_listen.empty()) stage_listen = *PortPlus(listen, 3);
+  for (const auto& redis : identity.stage_redis) {
+    if (auto where = convoy::agent::ParseHostPort(redis); !where.ok()) {
+      spdlog::error("--stage-redis: {}", std::string(where.status().message()));
+      return 2;
+    }
+  }
   if (identity.power_max_w > 0 && identity.power_max_w < identity.power_idle_w) {
     spdlog::error("--power-max-w {} is below --power-idle-w {}", identity.power_max_w,
                   identity.power_idle_w);
@@ -267,10 +296,37 @@ int main(int argc, char** argv) {
     return 1;
   }
   convoy::agent::Inventory inventory(hypervisor->get(), identity.name, libvirt_uri);
+  // Staging through Redis intermediaries, when some are configured.
+  convoy::agent::RedisStagerOptions redis_options;
+  redis_options.window = stage_window;
+  const auto stager_factory = convoy::agent::RedisStagerFactory(redis_options);
+  std::unique_ptr<convoy::agent::StageServer> stage_server;
+  std::unique_ptr<convoy::agent::StagingService> staging;
+  if (!identity.stage_redis.empty()) {
+    auto started = convoy::agent::StageServer::Start(stage_listen, stager_factory,
+                                                     convoy::agent::GatherOptions());
+    if (!started.ok()) {
+      spdlog::error("{}", std::string(started.status().message()));
+      return 1;
+    }
+    stage_server = *std::move(started);
+    convoy::agent::StagingConfig config;
+    config.redis = identity.stage_redis;
+    const auto link = *convoy::agent::ParseHostPort(stage_listen);
+    const auto api = *convoy::agent::ParseHostPort(identity.advertise.empty() ? listen
+                                                                              : identity.advertise);
+    config.stage_host = convoy::agent::IsWildcardHost(link.host) ? api.host : link.host;
+    config.relay.chunk_bytes = static_cast<size_t>(stage_chunk_kib) * 1024;
+    config.relay.window_chunks = 2 * stage_window;
+    staging = std::make_unique<convoy::agent::StagingService>(
+        config, stager_factory, convoy::agent::GrpcPrepareIncoming(), stage_server.get());
+  }
   convoy::agent::MigrationManagerOptions options;
   options.state_dir = state_dir;
   options.poll_interval_ms = poll_interval_ms;
   options.listener = &host_switch;
+  options.staging = staging.get();
+  options.completed_event_wait_ms = 2000;
   convoy::agent::MigrationManager migrations(hypervisor->get(), options);
   if (auto recovered = migrations.Recover(); !recovered.ok()) {
     spdlog::error("recovering migrations: {}", std::string(recovered.message()));
@@ -285,7 +341,10 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  convoy::agent::AgentService service(&inventory, &migrations, &host_switch);
+  convoy::agent::AgentServiceParts parts;
+  parts.host_switch = &host_switch;
+  parts.staging = staging.get();
+  convoy::agent::AgentService service(&inventory, &migrations, parts);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
@@ -338,10 +397,14 @@ int main(int argc, char** argv) {
     }
     std::_Exit(0);
   }).detach();
-  spdlog::info("convoy-agent {} serving on {} (probe on {}, metrics on {}), libvirt {}{}; {}",
+  spdlog::info("convoy-agent {} serving on {} (probe on {}, metrics on {}), libvirt {}{}{}; {}",
                identity.name, listen, probe_listen,
                metrics_server ? metrics_server->address() : "off", libvirt_uri,
-               controller.empty() ? "" : ", controller " + controller, switch_detail);
+               controller.empty() ? "" : ", controller " + controller,
+               staging ? absl::StrCat(", staging through ", absl::StrJoin(identity.stage_redis, ","),
+                                      " (stage link on ", stage_listen, ")")
+                       : "",
+               switch_detail);
   server->Wait();
   return 0;
 }

@@ -32,10 +32,13 @@ MigrationManager::MigrationManager(Hypervisor* hypervisor, MigrationManagerOptio
     : hypervisor_(hypervisor), options_(std::move(options)) {
   hypervisor_->SetIterationCallback(
       [this](const std::string& vm, int iteration) { OnIteration(vm, iteration); });
+  hypervisor_->SetJobCompletedCallback(
+      [this](const std::string& vm, const JobStats& stats) { OnJobCompleted(vm, stats); });
 }
 
 MigrationManager::~MigrationManager() {
   hypervisor_->SetIterationCallback(nullptr);
+  hypervisor_->SetJobCompletedCallback(nullptr);
   std::vector<std::shared_ptr<Migration>> all;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -148,6 +151,13 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
         "bandwidth_mibps, downtime_ms and timeout_s must not be "
         "negative");
   }
+  if (request.has_staging()) {
+    if (options_.staging == nullptr) {
+      return absl::FailedPreconditionError(
+          "staging: this agent has no Redis intermediaries configured (stage-redis)");
+    }
+    CONVOY_RETURN_IF_ERROR(options_.staging->Check(request));
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (!request.id().empty() && migrations_.contains(request.id())) {
@@ -220,16 +230,41 @@ void MigrationManager::Run(const std::shared_ptr<Migration>& m) {
   options.auto_converge = m->request.auto_converge();
   options.parallel_connections = m->request.parallel_connections();
   options.persist_destination = m->request.persist_destination();
+  if (Status staged = OpenStaging(m, &options); !staged.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    Finish(*m, "failed", std::string(staged.message()));
+    return;
+  }
   Status result = hypervisor_->Migrate(m->request.vm(), options);
-  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_ptr<StagedSession> staged;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    staged = m->staged;
+  }
+  const Status cleaned = staged ? staged->Finish(result.ok()) : absl::OkStatus();
+  std::unique_lock<std::mutex> lock(mu_);
   if (result.ok()) {
-    Finish(*m, "completed", "");
+    changed_.wait_for(lock, std::chrono::milliseconds(options_.completed_event_wait_ms),
+                      [&] { return m->completed_event || stopping_; });
+  }
+  if (staged) *m->progress.mutable_staging() = staged->Progress();
+  const std::string unclean =
+      cleaned.ok() ? "" : absl::StrCat("; staged data left behind: ", cleaned.message());
+  if (result.ok()) {
+    Finish(*m, "completed", unclean.empty() ? "" : unclean.substr(2));
+  } else if (!m->fail_reason.empty()) {
+    const bool stays = m->progress.state() != "postcopy";
+    Finish(*m, "failed",
+           absl::StrCat(m->fail_reason, stays ? "; the VM stays on this host" : "",
+                        " (libvirt: ", result.message(), ")", unclean));
   } else if (m->abort_requested) {
     Finish(*m, "aborted",
-           m->abort_reason.empty() ? std::string(result.message())
-                                   : absl::StrCat(m->abort_reason, " (", result.message(), ")"));
+           absl::StrCat(m->abort_reason.empty()
+                            ? std::string(result.message())
+                            : absl::StrCat(m->abort_reason, " (", result.message(), ")"),
+                        unclean));
   } else {
-    Finish(*m, "failed", std::string(result.message()));
+    Finish(*m, "failed", absl::StrCat(result.message(), unclean));
   }
 }
 
@@ -267,6 +302,10 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
                                static_cast<double>(stats->page_size) / kMiB);
         p.set_bandwidth_mibps(stats->memory_bytes_per_s / kMiB);
         if (options_.listener != nullptr) options_.listener->Annotate(&p);
+        if (m->staged) {
+          m->staged->OnJobStats(*stats);
+          *p.mutable_staging() = m->staged->Progress();
+        }
         const auto& r = m->request;
         const bool timed_out = r.timeout_s() > 0 && elapsed_s > r.timeout_s();
         if (!downtime_set && r.downtime_ms() > 0) {
@@ -325,6 +364,54 @@ void MigrationManager::Settle(const std::shared_ptr<Migration>& m) {
   }
 }
 
+Status MigrationManager::OpenStaging(const std::shared_ptr<Migration>& m, MigrateOptions* options) {
+  v1::StartMigrationRequest request;
+  double started_at_unix_s = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!m->request.has_staging()) return absl::OkStatus();
+    request = m->request;
+    started_at_unix_s = m->progress.started_at_unix_s();
+  }
+  std::weak_ptr<Migration> weak = m;
+  CONVOY_ASSIGN_OR_RETURN(
+      std::unique_ptr<StagedSession> session,
+      options_.staging->Open(request, started_at_unix_s, [this, weak](const Status& status) {
+        if (auto migration = weak.lock()) OnStageFailure(migration, status);
+      }));
+  session->Apply(options);
+  std::lock_guard<std::mutex> lock(mu_);
+  m->staged = std::move(session);
+  *m->progress.mutable_staging() = m->staged->Progress();
+  Changed(*m);
+  return absl::OkStatus();
+}
+
+void MigrationManager::OnStageFailure(const std::shared_ptr<Migration>& m, const Status& status) {
+  std::string vm;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    // After an abort the destination's half goes away too: that is no failure of its own.
+    if (Final(m->progress.state()) || !m->fail_reason.empty() || m->abort_requested) return;
+    m->fail_reason = std::string(status.message());
+    vm = m->request.vm();
+  }
+  (void)hypervisor_->AbortJob(vm);  // refused in post-copy; the relay then closes the stream
+}
+
+void MigrationManager::OnJobCompleted(const std::string& vm, const JobStats& stats) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [id, m] : migrations_) {
+    if (m->request.vm() != vm || Final(m->progress.state())) continue;
+    m->progress.set_downtime_ms(static_cast<double>(stats.downtime_ms));
+    if (stats.data_processed > 0) {
+      m->progress.set_data_processed_mib(static_cast<double>(stats.data_processed) / kMiB);
+    }
+    m->completed_event = true;
+    Changed(*m);
+  }
+}
+
 void MigrationManager::OnIteration(const std::string& vm, int iteration) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [id, m] : migrations_) {
@@ -338,17 +425,24 @@ void MigrationManager::OnIteration(const std::string& vm, int iteration) {
   }
 }
 
+v1::MigrationProgress MigrationManager::Current(const Migration& m) {
+  v1::MigrationProgress p = m.progress;
+  // The relay's figures move even while libvirt is slow to answer the monitor's polls.
+  if (m.staged && !Final(p.state())) *p.mutable_staging() = m.staged->Progress();
+  return p;
+}
+
 StatusOr<v1::MigrationProgress> MigrationManager::Get(const std::string& id) const {
   std::lock_guard<std::mutex> lock(mu_);
   CONVOY_ASSIGN_OR_RETURN(auto m, Find(id));
-  return m->progress;
+  return Current(*m);
 }
 
 std::vector<v1::MigrationProgress> MigrationManager::List(bool include_finished) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<v1::MigrationProgress> out;
   for (const auto& [id, m] : migrations_) {
-    if (include_finished || !Final(m->progress.state())) out.push_back(m->progress);
+    if (include_finished || !Final(m->progress.state())) out.push_back(Current(*m));
   }
   return out;
 }
@@ -363,7 +457,7 @@ Status MigrationManager::Watch(
   {
     std::lock_guard<std::mutex> lock(mu_);
     CONVOY_ASSIGN_OR_RETURN(m, Find(id));
-    snapshot = m->progress;
+    snapshot = Current(*m);
     seen = m->version;
   }
   while (true) {
@@ -373,7 +467,7 @@ Status MigrationManager::Watch(
     changed_.wait_for(lock, std::chrono::milliseconds(interval_ms),
                       [&] { return stopping_ || m->version != seen; });
     if (stopping_) return absl::UnavailableError("the agent is shutting down");
-    snapshot = m->progress;
+    snapshot = Current(*m);
     seen = m->version;
   }
 }
@@ -476,6 +570,14 @@ Status MigrationManager::Recover() {
       if (google::protobuf::util::JsonStringToMessage(text.str(), &record).ok()) {
         records[record.progress().id()] = record;
       }
+    }
+  }
+  // A staged migration that was running lost its relay with the previous run (so libvirt's
+  // migration failed): what it left on the intermediaries goes now.
+  for (const auto& [id, record] : records) {
+    if (record.request().has_staging() && !Final(record.progress().state()) &&
+        options_.staging != nullptr) {
+      (void)options_.staging->Forget(record.request());
     }
   }
   CONVOY_ASSIGN_OR_RETURN(auto domains, hypervisor_->ListDomains());

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "agent/hypervisor.h"
+#include "agent/staging.h"
 #include "convoy/common/status.h"
 #include "convoy/v1/agent.pb.h"
 
@@ -41,6 +42,10 @@ struct MigrationManagerOptions {
   int start_timeout_ms = 15000;            // how long Start waits for libvirt to begin the job
   std::string destination_host_allowlist;  // reserved for the security issue; empty: any
   MigrationListener* listener = nullptr;   // not owned; may be null
+  Staging* staging = nullptr;  // staged migrations through Redis (null: refused); outlives this
+  // How long a completed migration waits for the hypervisor's job-completed figures (its
+  // downtime) before it is reported; 0: not at all.
+  int completed_event_wait_ms = 0;
 };
 
 class MigrationManager {
@@ -82,6 +87,9 @@ class MigrationManager {
     bool switch_requested = false;
     bool abort_requested = false;
     std::string abort_reason;
+    std::string fail_reason;                // why the staging relay gave up
+    std::shared_ptr<StagedSession> staged;  // staged migrations, once the relay runs
+    bool completed_event = false;           // libvirt's job-completed figures arrived
     std::thread runner;   // the blocking Migrate call
     std::thread monitor;  // polling job statistics
   };
@@ -94,11 +102,18 @@ class MigrationManager {
   void Changed(Migration& m);  // with mu_ held: bump version, persist, notify
   void Persist(const Migration& m);
   void OnIteration(const std::string& vm, int iteration);
+  void OnJobCompleted(const std::string& vm, const JobStats& stats);
+  // The staging relay cannot go on: the migration is aborted and fails with `status`.
+  void OnStageFailure(const std::shared_ptr<Migration>& m, const Status& status);
+  // A staged migration's relay, started (OK) or the reason it could not be (with mu_ free).
+  Status OpenStaging(const std::shared_ptr<Migration>& m, MigrateOptions* options);
   StatusOr<std::shared_ptr<Migration>> Find(const std::string& id) const;  // with mu_ held
   // Find, and FAILED_PRECONDITION when the migration has ended; with mu_ held.
   StatusOr<std::shared_ptr<Migration>> FindActive(const std::string& id) const;
   void Adopt(v1::StartMigrationRequest request, v1::MigrationProgress progress);
   static bool Final(const std::string& state);
+  // m.progress, with a running staged migration's relay figures as they are now; mu_ held.
+  static v1::MigrationProgress Current(const Migration& m);
 
   Hypervisor* const hypervisor_;
   const MigrationManagerOptions options_;

@@ -42,6 +42,14 @@ void PrintJson(const google::protobuf::Message& message) {
   std::cout << json;
 }
 
+// A staged migration's figures: what is in Redis, what the destination took, the eviction.
+std::string StagedPart(const v1::MigrationProgress& p) {
+  if (!p.has_staging()) return "";
+  const auto& s = p.staging();
+  return absl::StrFormat(" staged=%.1fMiB gathered=%.1fMiB%s", s.staged_mib(), s.gathered_mib(),
+                         s.evicted() ? absl::StrFormat(" evicted=%.2fs", s.eviction_s()) : "");
+}
+
 std::string Line(const v1::MigrationProgress& p) {
   return absl::StrFormat(
       "%-9s %s iteration=%u processed=%.1fMiB remaining=%.1fMiB bandwidth=%.1fMiB/s "
@@ -50,7 +58,7 @@ std::string Line(const v1::MigrationProgress& p) {
       p.bandwidth_mibps(), p.dirty_rate_mibps(), p.elapsed_s(),
       p.reserved_mbps() > 0 ? absl::StrFormat(" reserved=%.0fMb/s", p.reserved_mbps()) : "",
       p.downtime_ms() > 0 ? absl::StrFormat(" downtime=%.0fms", p.downtime_ms()) : "",
-      p.error().empty() ? "" : " error: " + p.error());
+      StagedPart(p), p.error().empty() ? "" : " error: " + p.error());
 }
 
 // Follows a migration to its end; exit 0 only if it completed.
@@ -124,6 +132,7 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   auto quiet = std::make_shared<bool>(false);
   auto reservation = std::make_shared<std::string>("none");
   auto urgency = std::make_shared<double>(75);
+  auto stage_via = std::make_shared<std::vector<std::string>>();
   auto dest_agent = std::make_shared<std::string>();
   auto* m = agent->add_subcommand("migrate", "Start a live migration (peer-to-peer)");
   m->add_option("vm", *vm, "The VM")->required();
@@ -145,8 +154,12 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
       ->check(CLI::IsMember({"none", "adaptive", "fixed"}));
   m->add_option("--urgency", *urgency, "The reservation's urgency, percent of the uplink")
       ->check(CLI::Range(1.0, 100.0));
+  m->add_option("--stage-via", *stage_via,
+                "Stage the stream through these Redis intermediaries (host:port, comma-separated)")
+      ->delimiter(',');
   m->add_option("--dest-agent", *dest_agent,
-                "The destination's agent (host:port), told the reservation for its incoming side");
+                "The destination agent's API (host:port): it holds the incoming side of a "
+                "reservation and gathers a staged stream");
   m->callback([=] {
     v1::StartMigrationRequest request;
     request.set_vm(*vm);
@@ -165,6 +178,10 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
     if (*reservation != "none") {
       request.mutable_reservation()->set_policy(*reservation);
       request.mutable_reservation()->set_urgency_pct(*urgency);
+    }
+    if (!stage_via->empty()) {
+      for (const auto& address : *stage_via) request.mutable_staging()->add_intermediaries(address);
+      request.mutable_staging()->set_destination_agent(*dest_agent);
     }
     auto stub = Connect(*common);
     grpc::ClientContext context;

@@ -163,4 +163,53 @@ std::vector<std::string> Testbed::WhereRunning(const std::string& guest) {
   return where;
 }
 
+long Testbed::LastBeat(const std::string& guest) const {
+  auto beats = Heartbeats(guest);
+  return beats.empty() ? 0 : beats.back();
+}
+
+grpc::Status Testbed::StartMigration(const std::string& from,
+                                     const v1::StartMigrationRequest& request,
+                                     v1::MigrationProgress* progress) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  return agent(from)->StartMigration(&context, request, progress);
+}
+
+v1::MigrationProgress Testbed::GetMigration(const std::string& from, const std::string& id) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::MigrationRef ref;
+  ref.set_id(id);
+  v1::MigrationProgress p;
+  (void)agent(from)->GetMigration(&context, ref, &p);
+  return p;
+}
+
+std::vector<v1::MigrationProgress> Testbed::WatchMigration(const std::string& from,
+                                                           const std::string& id, int timeout_s) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(timeout_s));
+  v1::WatchRequest request;
+  request.set_id(id);
+  request.set_interval_ms(500);
+  auto reader = agent(from)->WatchMigration(&context, request);
+  std::vector<v1::MigrationProgress> all;
+  v1::MigrationProgress p;
+  while (reader->Read(&p)) all.push_back(p);
+  (void)reader->Finish();
+  return all;
+}
+
+v1::StartMigrationRequest Testbed::MigrationTo(const std::string& vm, const std::string& to,
+                                               const std::string& mode) const {
+  v1::StartMigrationRequest r;
+  r.set_vm(vm);
+  r.set_mode(mode);
+  r.mutable_destination()->set_host(to);
+  r.mutable_destination()->set_libvirt_uri(host(to).libvirt_uri);
+  r.mutable_destination()->set_migration_address(host(to).ip);
+  return r;
+}
+
 }  // namespace convoy::e2e

@@ -34,8 +34,8 @@ class Testbed {
   // or empty when they can.
   static std::string MissingCapability();
 
-  // Builds the guest image and brings up `hosts` hosts (`up_args` added to `scripts/testbed up`,
-  // e.g. "--ovs"). Fails the calling test on error.
+  // Builds the guest image and brings up `hosts` hosts (`up_args` appended to `scripts/testbed
+  // up`, e.g. "--ovs" or "--redis h3,h4"). Fails the calling test on error.
   bool Up(int hosts, std::string* error, const std::string& up_args = "");
   void Down();
 
@@ -55,6 +55,19 @@ class Testbed {
   bool WaitHeartbeat(const std::string& guest, long count, int timeout_s) const;
   // The hosts whose agent reports the guest running (exactly one when all is well).
   std::vector<std::string> WhereRunning(const std::string& guest);
+  // The last heartbeat the guest printed (0 before the first).
+  long LastBeat(const std::string& guest) const;
+
+  // Migrations through `from`'s agent: start one (60 s deadline), read one, follow one to its
+  // end (every progress message, the last one final unless `timeout_s` ran out).
+  grpc::Status StartMigration(const std::string& from, const v1::StartMigrationRequest& request,
+                              v1::MigrationProgress* progress);
+  v1::MigrationProgress GetMigration(const std::string& from, const std::string& id);
+  std::vector<v1::MigrationProgress> WatchMigration(const std::string& from, const std::string& id,
+                                                    int timeout_s = 300);
+  // A request to migrate `vm` to `host` in `mode`, with the testbed's URIs and addresses.
+  v1::StartMigrationRequest MigrationTo(const std::string& vm, const std::string& host,
+                                        const std::string& mode) const;
   std::string state_dir() const { return state_dir_; }
   std::string repo() const { return repo_; }
 
