@@ -14,6 +14,7 @@
 #include "agent/agent_metrics.h"
 #include "agent/agent_service.h"
 #include "agent/bandwidth_probe.h"
+#include "agent/controller_failover.h"
 #include "agent/controller_link.h"
 #include "agent/libvirt_hypervisor.h"
 #include "convoy/common/daemon_flags.h"
@@ -61,8 +62,8 @@ int main(int argc, char** argv) {
                  "Address of the Prometheus /metrics endpoint (default: the API's host, its port "
                  "+ 2; \"off\": none)");
   app.add_option("--controller", controller,
-                 "The controller (convoyd) to register and heartbeat with, host:port (default: "
-                 "none)");
+                 "The controller (convoyd) to register and heartbeat with, host:port, or its "
+                 "replicas host:port,host:port,... (the agent follows the leader; default: none)");
   app.add_option("--heartbeat-interval-ms", heartbeat_interval_ms,
                  "Interval between heartbeats, until the controller says otherwise")
       ->check(CLI::Range(convoy::agent::ControllerLink::kMinIntervalMs,
@@ -111,7 +112,7 @@ int main(int argc, char** argv) {
   identity.probe_listen = probe_listen;
   convoy::v1::AgentHello hello;
   if (!controller.empty()) {
-    if (auto where = convoy::agent::ParseHostPort(controller); !where.ok()) {
+    if (auto where = convoy::agent::ParseControllerList(controller); !where.ok()) {
       spdlog::error("--controller: {}", std::string(where.status().message()));
       return 2;
     }
@@ -185,7 +186,9 @@ int main(int argc, char** argv) {
     };
     link = std::make_unique<convoy::agent::ControllerLink>(
         hello,
-        convoy::agent::GrpcHeartbeatSender(controller, std::min(heartbeat_interval_ms, 1000)),
+        convoy::agent::FailoverHeartbeatSender(*convoy::agent::ParseControllerList(controller),
+                                               std::min(heartbeat_interval_ms, 1000),
+                                               grpc::InsecureChannelCredentials()),
         std::move(link_options));
     link->Start();
   }

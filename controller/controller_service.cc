@@ -17,17 +17,23 @@ grpc::Status Assign(StatusOr<T> result, T* out) {
 
 }  // namespace
 
-grpc::Status ControllerService::Heartbeat(grpc::ServerContext*, const v1::AgentHello* hello,
+grpc::Status ControllerService::Heartbeat(grpc::ServerContext* context, const v1::AgentHello* hello,
                                           v1::HeartbeatReply* reply) {
+  if (forwarder_ != nullptr && forwarder_->MustForward()) {
+    return forwarder_->RedirectHeartbeat(context);
+  }
   reply->set_interval_ms(static_cast<uint32_t>(heartbeat_interval_ms_));
   const Status registered = inventory_->Heartbeat(*hello);
   if (registry_ != nullptr) CountHeartbeat(registry_, registered.ok());
   return ToGrpcStatus(registered);
 }
 
-grpc::Status ControllerService::Inventory(grpc::ServerContext*,
+grpc::Status ControllerService::Inventory(grpc::ServerContext* context,
                                           const v1::InventoryRequest* request,
                                           v1::InventoryResponse* response) {
+  if (forwarder_ != nullptr && forwarder_->MustForward()) {
+    return forwarder_->Forward(context, *request, response, &v1::Controller::Stub::Inventory);
+  }
   if (request->refresh() || request->dirty_rate_period_s() > 0) {
     inventory_->Refresh(request->dirty_rate_period_s());
   }
@@ -35,13 +41,20 @@ grpc::Status ControllerService::Inventory(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status ControllerService::Plan(grpc::ServerContext*, const v1::ControllerPlanRequest* request,
+grpc::Status ControllerService::Plan(grpc::ServerContext* context,
+                                     const v1::ControllerPlanRequest* request,
                                      v1::PlanPreview* response) {
+  if (forwarder_ != nullptr && forwarder_->MustForward()) {
+    return forwarder_->Forward(context, *request, response, &v1::Controller::Stub::Plan);
+  }
   return Assign(operations_->Plan(*request), response);
 }
 
-grpc::Status ControllerService::Submit(grpc::ServerContext*, const v1::SubmitRequest* request,
-                                       v1::Operation* response) {
+grpc::Status ControllerService::Submit(grpc::ServerContext* context,
+                                       const v1::SubmitRequest* request, v1::Operation* response) {
+  if (forwarder_ != nullptr && forwarder_->MustForward()) {
+    return forwarder_->Forward(context, *request, response, &v1::Controller::Stub::Submit);
+  }
   return Assign(operations_->Submit(*request), response);
 }
 
@@ -67,8 +80,11 @@ grpc::Status ControllerService::Watch(grpc::ServerContext* context,
       [&](const v1::Event& e) { return !context->IsCancelled() && writer->Write(e); }));
 }
 
-grpc::Status ControllerService::Cancel(grpc::ServerContext*, const v1::OperationRef* request,
-                                       v1::Operation* response) {
+grpc::Status ControllerService::Cancel(grpc::ServerContext* context,
+                                       const v1::OperationRef* request, v1::Operation* response) {
+  if (forwarder_ != nullptr && forwarder_->MustForward()) {
+    return forwarder_->Forward(context, *request, response, &v1::Controller::Stub::Cancel);
+  }
   return Assign(operations_->Cancel(request->id()), response);
 }
 

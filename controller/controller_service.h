@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "controller/inventory.h"
+#include "controller/leader_forwarding.h"
 #include "controller/operations.h"
 #include "convoy/metrics/metrics.h"
 #include "convoy/v1/controller.grpc.pb.h"
@@ -19,6 +20,10 @@ class ControllerService final : public v1::Controller::Service {
         operations_(operations),
         heartbeat_interval_ms_(heartbeat_interval_ms),
         registry_(registry) {}
+
+  // One of several replicas (leader_election.h): while this one does not lead, the calls only
+  // the leader serves go through `forwarder`. Call before serving.
+  void SetForwarder(LeaderForwarder* forwarder) { forwarder_ = forwarder; }
 
   grpc::Status Heartbeat(grpc::ServerContext*, const v1::AgentHello* hello,
                          v1::HeartbeatReply* reply) override;
@@ -42,6 +47,7 @@ class ControllerService final : public v1::Controller::Service {
   Operations* operations_;
   int heartbeat_interval_ms_;
   metrics::Registry* registry_;
+  LeaderForwarder* forwarder_ = nullptr;
 };
 
 }  // namespace convoy::controller
