@@ -26,6 +26,9 @@ grpc::Status AgentService::Describe(grpc::ServerContext*, const v1::DescribeRequ
 grpc::Status AgentService::StartMigration(grpc::ServerContext*,
                                           const v1::StartMigrationRequest* request,
                                           v1::MigrationProgress* response) {
+  if (policy_ != nullptr) {
+    if (Status allowed = policy_->Check(*request); !allowed.ok()) return ToGrpcStatus(allowed);
+  }
   return Reply(migrations_->Start(*request), response);
 }
 

@@ -5,6 +5,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "agent/destination_policy.h"
 #include "agent/inventory.h"
 #include "agent/migration_manager.h"
 #include "convoy/v1/agent.grpc.pb.h"
@@ -15,6 +16,9 @@ class AgentService final : public v1::Agent::Service {
  public:
   AgentService(Inventory* inventory, MigrationManager* migrations)
       : inventory_(inventory), migrations_(migrations) {}
+
+  // StartMigration refuses what `policy` refuses (nullptr: no check). Call before serving.
+  void SetDestinationPolicy(const DestinationPolicy* policy) { policy_ = policy; }
 
   grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::HostReport*) override;
   grpc::Status StartMigration(grpc::ServerContext*, const v1::StartMigrationRequest*,
@@ -37,6 +41,7 @@ class AgentService final : public v1::Agent::Service {
  private:
   Inventory* const inventory_;
   MigrationManager* const migrations_;
+  const DestinationPolicy* policy_ = nullptr;
 };
 
 }  // namespace convoy::agent

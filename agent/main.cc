@@ -12,6 +12,7 @@
 #include <cstdlib>
 
 #include "agent/agent_metrics.h"
+#include "agent/agent_security.h"
 #include "agent/agent_service.h"
 #include "agent/bandwidth_probe.h"
 #include "agent/controller_failover.h"
@@ -91,10 +92,17 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--shutdown-s", identity.shutdown_s, "Time to shut this host down, s")
       ->check(CLI::NonNegativeNumber);
+  convoy::agent::AgentSecurityFlags security_flags;
+  convoy::agent::AddAgentSecurityFlags(app, &security_flags);
   if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoy-agent")) {
     return *exit_code;
   }
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  auto security = convoy::agent::ResolveAgentSecurity(security_flags, identity.name);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
+    return 2;
+  }
 
   // Every address is checked before anything starts: a mistake is a usage error (exit 2).
   if (auto api = convoy::agent::ParseHostPort(listen); !api.ok()) {
@@ -151,9 +159,10 @@ int main(int argc, char** argv) {
   }
 
   convoy::agent::AgentService service(&inventory, &migrations);
+  service.SetDestinationPolicy(&security->policy);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, security->server, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
@@ -188,7 +197,7 @@ int main(int argc, char** argv) {
         hello,
         convoy::agent::FailoverHeartbeatSender(*convoy::agent::ParseControllerList(controller),
                                                std::min(heartbeat_interval_ms, 1000),
-                                               grpc::InsecureChannelCredentials()),
+                                               security->controller),
         std::move(link_options));
     link->Start();
   }

@@ -1,6 +1,8 @@
 #include "controller/leader_forwarding.h"
 
 #include "absl/strings/str_cat.h"
+#include "controller/api_guard.h"
+#include "convoy/security/authenticator.h"
 
 namespace convoy::controller {
 
@@ -46,10 +48,11 @@ grpc::Status LeaderForwarder::Prepare(grpc::ServerContext* context, grpc::Client
   }
   client->set_deadline(context->deadline());
   client->AddMetadata(kForwardedMetadata, self_address_);
-  // The caller's bearer token goes along, so the leader authenticates the caller itself.
-  auto token = context->client_metadata().find("authorization");
-  if (token != context->client_metadata().end()) {
-    client->AddMetadata("authorization", std::string(token->second.data(), token->second.size()));
+  // This replica authenticated the caller; the leader trusts what a controller vouches for.
+  const security::Caller caller =
+      guard_ != nullptr ? guard_->CallerOf(*context) : security::Caller{};
+  if (caller.role != security::Role::kNone) {
+    client->AddMetadata(security::kForwardedForMetadata, security::ForwardedFor(caller));
   }
   return grpc::Status::OK;
 }

@@ -28,6 +28,9 @@ class LeaderForwarder {
   LeaderForwarder(const Leadership* leadership, std::string self_address,
                   std::shared_ptr<grpc::ChannelCredentials> credentials);
 
+  // Callers are vouched for to the leader as `guard` identifies them (null: not at all).
+  void SetGuard(const class ApiGuard* guard) { guard_ = guard; }
+
   // Whether this replica must forward (it does not lead).
   bool MustForward() const { return !leadership_->IsLeader(); }
 
@@ -54,6 +57,7 @@ class LeaderForwarder {
   const Leadership* leadership_;
   const std::string self_address_;
   std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const class ApiGuard* guard_ = nullptr;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<v1::Controller::Stub>> stubs_;  // by leader address
 };

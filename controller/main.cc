@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "controller/controller_metrics.h"
+#include "controller/controller_security.h"
 #include "controller/controller_service.h"
 #include "controller/inventory.h"
 #include "controller/leader_election.h"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
   std::string metrics_listen;
   uint32_t plan_dirty_rate_s = 1;
   convoy::controller::ReplicaFlags replica;
+  convoy::controller::ControllerSecurityFlags security_flags;
   app.option_defaults()->always_capture_default();
   convoy::AddConfigFile(app);
   app.add_option("--listen", listen, "Address of the gRPC API (host:port)");
@@ -84,6 +86,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", metrics_listen,
                  "Address of /metrics (default: the API's host, its port + 2; off: none)");
   convoy::controller::AddReplicaFlags(app, &replica);
+  convoy::controller::AddControllerSecurityFlags(app, &security_flags);
   if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoyd")) return *exit_code;
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   if (!power_command.empty() && !ipmi_hosts_file.empty()) {
@@ -91,6 +94,11 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  auto security = convoy::controller::ResolveControllerSecurity(security_flags);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
+    return 2;
+  }
   auto backend = convoy::controller::OpenStateBackend(replica, state);
   if (!backend.ok()) {
     spdlog::error("{}", std::string(backend.status().message()));
@@ -111,7 +119,7 @@ int main(int argc, char** argv) {
     power = convoy::controller::MakeNoPowerDriver();
   }
 
-  auto dialer = convoy::controller::MakeGrpcAgentDialer();
+  auto dialer = convoy::controller::MakeGrpcAgentDialer(10000, security->peers);
   convoy::controller::InventoryOptions inventory_options;
   inventory_options.heartbeat_timeout_ms = heartbeat_timeout_ms;
   inventory_options.heartbeat_interval_ms = heartbeat_interval_ms;
@@ -147,11 +155,12 @@ int main(int argc, char** argv) {
   }
   convoy::controller::ControllerService service(&inventory, &operations, heartbeat_interval_ms,
                                                 &registry);
-  convoy::api::PlanningService planning;
+  service.SetGuard(security->guard.get());
+  convoy::controller::GuardedPlanningService planning(security->guard.get());
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(listen, security->server, &port);
   builder.RegisterService(&service);
   builder.RegisterService(&planning);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -179,8 +188,9 @@ int main(int argc, char** argv) {
     election = std::make_unique<convoy::controller::LeaderElection>(
         backend->etcd, convoy::controller::LeaderElectionOptions{backend->leader_key, self,
                                                                  replica.leader_lease_s, 500});
-    forwarder = std::make_unique<convoy::controller::LeaderForwarder>(
-        election.get(), self, grpc::InsecureChannelCredentials());
+    forwarder = std::make_unique<convoy::controller::LeaderForwarder>(election.get(), self,
+                                                                      security->peers);
+    forwarder->SetGuard(security->guard.get());
     service.SetForwarder(forwarder.get());
     election->Start(
         [&](const std::string& fence) {
