@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "controller/request_limits.h"
+
 namespace convoy::controller {
 
 void AddControllerSecurityFlags(CLI::App& app, ControllerSecurityFlags* flags) {
@@ -51,6 +53,7 @@ grpc::Status GuardedPlanningService::Plan(grpc::ServerContext* context,
       !allowed.ok()) {
     return allowed;
   }
+  if (Status size = CheckRequestSize(*request); !size.ok()) return api::ToGrpcStatus(size);
   return planning_.Plan(context, request, response);
 }
 

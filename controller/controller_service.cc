@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "controller/controller_metrics.h"
+#include "controller/request_limits.h"
 #include "convoy/api/planning_service.h"
 
 namespace convoy::controller {
@@ -80,6 +81,7 @@ grpc::Status ControllerService::Plan(grpc::ServerContext* context,
                                      const v1::ControllerPlanRequest* request,
                                      v1::PlanPreview* response) {
   grpc::Status outcome = Check(context, Permission::kOperate, "Plan");
+  if (outcome.ok()) outcome = ToGrpcStatus(CheckRequestSize(*request));
   if (outcome.ok() && Forwarding()) {
     return forwarder_->Forward(context, *request, response, &v1::Controller::Stub::Plan);
   }
@@ -92,6 +94,7 @@ grpc::Status ControllerService::Plan(grpc::ServerContext* context,
 grpc::Status ControllerService::Submit(grpc::ServerContext* context,
                                        const v1::SubmitRequest* request, v1::Operation* response) {
   grpc::Status outcome = Check(context, Permission::kOperate, "Submit");
+  if (outcome.ok()) outcome = ToGrpcStatus(CheckRequestSize(*request));
   if (outcome.ok() && Forwarding()) {
     return forwarder_->Forward(context, *request, response, &v1::Controller::Stub::Submit);
   }

@@ -20,6 +20,7 @@
 #include "controller/operations.h"
 #include "controller/power_driver.h"
 #include "controller/replica.h"
+#include "controller/request_limits.h"
 #include "convoy/api/planning_service.h"
 #include "convoy/common/daemon_flags.h"
 
@@ -161,6 +162,8 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, security->server, &port);
+  // Larger than the API's limit, so that an oversized request is answered with its field.
+  builder.SetMaxReceiveMessageSize(convoy::controller::kGrpcMaxReceiveBytes);
   builder.RegisterService(&service);
   builder.RegisterService(&planning);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
