@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
   service.SetDestinationPolicy(&security->policy);
   grpc::ServerBuilder builder;
   int port = 0;
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a second agent must not start
   builder.AddListeningPort(listen, security->server, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

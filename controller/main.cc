@@ -161,6 +161,9 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
+  // A second convoyd on the same address must fail to start, not share its connections (gRPC
+  // sets SO_REUSEPORT by default: two controllers would each get some agents and clients).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(listen, security->server, &port);
   // Larger than the API's limit, so that an oversized request is answered with its field.
   builder.SetMaxReceiveMessageSize(convoy::controller::kGrpcMaxReceiveBytes);

@@ -94,6 +94,12 @@ if [[ -x $CONVOYD ]]; then
   printf 'listen = "127.0.0.1:7600"\ntick-msec = 500\n' >"$TMP/convoyd-typo.conf"
   check "convoyd unknown key named" 2 "unknown key 'tick-msec'" -- "$CONVOYD" --config "$TMP/convoyd-typo.conf"
   check "convoyd bad state path" 1 "does not exist" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/no/such/dir/state.db" --metrics-listen off --insecure
+  PORT=$((20000 + RANDOM % 20000))
+  "$CONVOYD" --insecure --listen "127.0.0.1:$PORT" --state "$TMP/first.db" --metrics-listen off >/dev/null 2>&1 &
+  FIRST=$!
+  sleep 1
+  check "a second convoyd on a busy address fails" 1 "cannot listen on 127.0.0.1:$PORT" -- "$CONVOYD" --insecure --listen "127.0.0.1:$PORT" --state "$TMP/second.db" --metrics-listen off
+  kill "$FIRST"
   check "convoyd needs TLS or --insecure" 2 "no TLS material: give --tls-ca" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/s.db" --metrics-listen off
   check "convoyd names a bad certificate" 2 "--tls-cert $TMP/nope.crt: cannot read it" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/s.db" --tls-ca "$CERTS/ca.crt" --tls-cert "$TMP/nope.crt" --tls-key "$CERTS/ctl.key"
   check "convoyd --insecure and TLS exclude each other" 2 "exclude each other" -- "$CONVOYD" --insecure --tls-ca "$CERTS/ca.crt" --tls-cert "$CERTS/ctl.crt" --tls-key "$CERTS/ctl.key"

@@ -51,8 +51,11 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// One convoyd process.
+// One convoyd process, killed when the handle goes (a test that stops early leaves none).
 struct Convoyd {
+  Convoyd() = default;
+  Convoyd(Convoyd&&) = default;
+  ~Convoyd();
   pid_t pid = -1;
   std::string address;
   std::string log;
@@ -124,6 +127,8 @@ void Kill(Convoyd* c) {
   c->pid = -1;
 }
 
+Convoyd::~Convoyd() { Kill(this); }
+
 // Every agent up in `c`'s inventory (through any replica: followers forward).
 bool WaitAgentsUp(v1::Controller::Stub* stub, int timeout_s) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
@@ -147,6 +152,7 @@ v1::ControllerPlanRequest Evacuate(const std::string& from, const std::string& t
   r.mutable_request()->add_evacuate(from);
   r.mutable_request()->add_to(to);
   r.mutable_request()->set_strategy(strategy);
+  r.mutable_request()->set_power_off(false);
   if (!mode.empty()) r.mutable_request()->set_mode(mode);
   return r;
 }
@@ -283,7 +289,11 @@ std::map<std::string, int> AgentMigrations(const std::string& operation_id) {
     v1::ListMigrationsRequest list;
     list.set_include_finished(true);
     v1::ListMigrationsResponse migrations;
-    if (!bed->agent(h.name)->ListMigrations(&context, list, &migrations).ok()) continue;
+    const grpc::Status listed = bed->agent(h.name)->ListMigrations(&context, list, &migrations);
+    if (!listed.ok()) {
+      ADD_FAILURE() << "ListMigrations on " << h.name << ": " << listed.error_message();
+      continue;
+    }
     for (const auto& m : migrations.migrations()) {
       if (m.id().rfind(operation_id + ".", 0) == 0) ++count[m.vm()];
     }
@@ -369,7 +379,7 @@ TEST_F(FaultE2eTest, AKilledLeaderIsReplacedWithin10sAndItsEvacuationCompletesOn
   }
   ASSERT_TRUE(WaitAgentsUp(replicas[2].stub.get(), 60)) << "through a follower or the leader";
   const std::vector<std::string> guests = {"ha-1", "ha-2", "ha-3"};
-  StartGuests(guests, "h1", 96, "dirtier 2 24");
+  StartGuests(guests, "h1", 128, "dirtier 2 24");
   if (HasFatalFailure()) return;
 
   v1::Operation op;
@@ -424,7 +434,7 @@ TEST_F(FaultE2eTest, AKilledLeaderIsReplacedWithin10sAndItsEvacuationCompletesOn
 
 TEST_F(FaultE2eTest, ConvoydKilledAtTenSeededRandomPointsNeverLosesOrRepeatsAMigration) {
   const std::vector<std::string> guests = {"k-1", "k-2"};
-  StartGuests(guests, "h1", 64, "dirtier 2 16");
+  StartGuests(guests, "h1", 128, "dirtier 2 16");
   if (HasFatalFailure()) return;
   Convoyd c;
   StartSingle(&c);
@@ -464,7 +474,7 @@ TEST_F(FaultE2eTest, SourceAndDestinationAgentsKilledMidMigrationAndRestarted) {
   if (HasFatalFailure()) return;
   for (const std::string victim : {"h1", "h2"}) {
     const std::string g = "ag-" + victim;
-    StartGuests({g}, "h1", 128, "dirtier 4 48");
+    StartGuests({g}, "h1", 128, "dirtier 2 24");
     if (HasFatalFailure()) return;
     v1::Operation op;
     const grpc::Status submitted = Submit(c.stub.get(), Evacuate("h1", "h2", "sequential"), &op);
@@ -494,7 +504,7 @@ TEST_F(FaultE2eTest, TheControllerAgentLinkCutFor30sMidEvacuation) {
   StartSingle(&c);
   if (HasFatalFailure()) return;
   const std::vector<std::string> guests = {"cut-1", "cut-2"};
-  StartGuests(guests, "h1", 96, "dirtier 2 24");
+  StartGuests(guests, "h1", 128, "dirtier 2 24");
   if (HasFatalFailure()) return;
   v1::Operation op;
   const grpc::Status submitted = Submit(c.stub.get(), Evacuate("h1", "h3", "sequential"), &op);
@@ -530,7 +540,7 @@ TEST_F(FaultE2eTest, TheDestinationsLibvirtdKilledMidMigration) {
   StartSingle(&c);
   if (HasFatalFailure()) return;
   const std::vector<std::string> guests = {"lv-1"};
-  StartGuests(guests, "h1", 192, "dirtier 4 96");
+  StartGuests(guests, "h1", 192, "dirtier 2 48");
   if (HasFatalFailure()) return;
   v1::Operation op;
   const grpc::Status submitted =
@@ -571,7 +581,7 @@ TEST_F(FaultE2eTest, ADestinationThatFailsToBootLeavesEveryGuestWhereItWas) {
   ASSERT_TRUE(Submit(c.stub.get(), empty, &off).ok());
   ASSERT_EQ(WaitEnded({c.stub.get()}, off.id(), 120).state(), "succeeded");
   const std::vector<std::string> guests = {"boot-1"};
-  StartGuests(guests, "h1", 64, "");
+  StartGuests(guests, "h1", 128, "");
   if (HasFatalFailure()) return;
   v1::Operation op;
   const grpc::Status submitted = Submit(c.stub.get(), Evacuate("h1", "h3", "sequential"), &op);
@@ -600,7 +610,7 @@ TEST_F(FaultE2eTest, APreCopyThatNeverConvergesIsAbortedAtItsTimeoutOrSwitchedPe
   auto slow = RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed shape all 40"), 60);
   ASSERT_EQ(slow.exit_code, 0) << slow.output;
   const std::vector<std::string> guests = {"nc-1"};
-  StartGuests(guests, "h1", 160, "dirtier 40 96");
+  StartGuests(guests, "h1", 192, "dirtier 40 96");
   if (HasFatalFailure()) return;
   // Pre-copy only: aborted at the timeout, the guest keeps running on its source.
   v1::Operation op;
