@@ -7,10 +7,8 @@
 //
 //   load_controller CONVOYD [--hosts N] [--vms-per-host N] [--watchers N] [--steady-s S]
 // Bounded in time; it starts and stops convoyd itself, and talks to loopback addresses only.
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,8 +29,7 @@
 #include "convoy/v1/agent.grpc.pb.h"
 #include "convoy/v1/controller.grpc.pb.h"
 #include "tests/support/etcd_cluster.h"
-
-extern char** environ;
+#include "tests/support/spawn.h"
 
 namespace {
 
@@ -342,20 +339,12 @@ int main(int argc, char** argv) {
                                    std::to_string(3 * o.heartbeat_ms),
                                    "--replan-interval-s",
                                    "0"};
-  std::vector<char*> cargv;
-  for (auto& a : args) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  pid_t convoyd = -1;
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
   const std::string log = dir + "/convoyd.log";
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  if (posix_spawn(&convoyd, o.convoyd.c_str(), &actions, nullptr, cargv.data(), environ) != 0) {
+  const pid_t convoyd = convoy::test_support::SpawnWithLog(args, log);
+  if (convoyd < 0) {
     std::fprintf(stderr, "cannot start %s\n", o.convoyd.c_str());
     return 1;
   }
-  posix_spawn_file_actions_destroy(&actions);
   auto stub = convoy::v1::Controller::NewStub(
       grpc::CreateChannel(controller, grpc::InsecureChannelCredentials()));
   int rc = 0;
@@ -399,8 +388,8 @@ int main(int argc, char** argv) {
     const long steady_failed = heartbeats.failed.load() - failed_before;
     Row("steady: heartbeats answered / failed",
         absl::StrFormat("%ld / %ld", heartbeats.ok.load() - ok_before, steady_failed),
-        absl::StrFormat("%.0f per second", static_cast<double>(heartbeats.ok.load() - ok_before) /
-                                               steady_s));
+        absl::StrFormat("%.0f per second",
+                        static_cast<double>(heartbeats.ok.load() - ok_before) / steady_s));
     if (steady_failed > 0) rc = 1;
     Row("heartbeat latency p50 / p99 / max",
         absl::StrFormat("%.1f / %.1f / %.1f ms", heartbeats.latency_ms.Quantile(0.5),

@@ -5,10 +5,8 @@
 // fails to boot; a pre-copy that never converges. After each, the hypervisors' domain lists and
 // the guests' serial logs must agree: every guest running exactly once, nothing paused, nothing
 // duplicated or left behind, every heartbeat still counting up.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,8 +27,7 @@
 #include "convoy/v1/controller.grpc.pb.h"
 #include "tests/e2e/testbed.h"
 #include "tests/support/etcd_cluster.h"
-
-extern char** environ;
+#include "tests/support/spawn.h"
 
 namespace convoy::e2e {
 namespace {
@@ -61,21 +58,6 @@ struct Convoyd {
   std::string log;
   std::unique_ptr<v1::Controller::Stub> stub;
 };
-
-bool Spawn(const std::vector<std::string>& args, const std::string& log, pid_t* pid) {
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawn(pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0;
-}
 
 // Starts convoyd at `address` with the testbed's TLS material, fast ticks, the testbed's power
 // driver (or `power`), and `extra` flags.
@@ -111,7 +93,8 @@ bool StartConvoyd(Convoyd* c, const std::string& address, const std::string& nam
   for (const auto& f : extra) args.push_back(f);
   c->address = address;
   c->log = work_dir + "/" + name + ".log";
-  if (!Spawn(args, c->log, &c->pid)) {
+  c->pid = test_support::SpawnWithLog(args, c->log);
+  if (c->pid < 0) {
     *error = "cannot start " + std::string(bin);
     return false;
   }

@@ -1,10 +1,8 @@
 #include "tests/support/etcd_cluster.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -17,8 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "convoy/store/etcd_client.h"
-
-extern char** environ;
+#include "tests/support/spawn.h"
 
 namespace convoy::test_support {
 
@@ -84,18 +81,8 @@ Status EtcdCluster::Spawn(Member& m, bool initial) {
       "--log-level=warn",
       "--logger=zap"};
   for (const auto& f : extra_flags_) args.push_back(f);
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string log = dir_ + "/" + m.name + ".log";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  const int rc = posix_spawn(&m.pid, binary_.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return absl::InternalError(absl::StrCat("cannot start ", binary_));
+  m.pid = SpawnWithLog(args, dir_ + "/" + m.name + ".log");
+  if (m.pid < 0) return absl::InternalError(absl::StrCat("cannot start ", binary_));
   return absl::OkStatus();
 }
 
