@@ -535,7 +535,10 @@ TEST_F(FaultE2eTest, TheDestinationsLibvirtdKilledMidMigration) {
   const v1::Operation ended = WaitEnded({c.stub.get()}, op.id(), 240);
   std::cout << "destination libvirtd killed: " << ended.state() << ": " << ended.error() << "\n";
   EXPECT_EQ(ended.state(), "failed") << "the migration cannot complete without its destination";
-  // libvirtd comes back (the testbed's power boot starts what is not running).
+  // libvirtd comes back: the testbed's power boot starts h2's daemons, virtlogd with them (so the
+  // one still running goes first).
+  RunCommand("kill $(cat " + bed->state_dir() + "/h2/virtlogd.pid)");
+  std::this_thread::sleep_for(1s);
   auto boot = RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed power boot h2"), 120);
   ASSERT_EQ(boot.exit_code, 0) << boot.output;
   std::this_thread::sleep_for(5s);
