@@ -167,7 +167,9 @@ TEST(EtcdClusterTest, TheStoreGoesOnWhenOneOfThreeMembersDies) {
   ASSERT_TRUE(cluster.ok()) << cluster.status();
   EtcdOptions options;
   options.endpoints = (*cluster)->endpoints();
-  options.timeout_ms = 5000;
+  // Room for the two survivors to elect a raft leader when the dead member led, on a loaded
+  // machine (an election takes one to a few seconds there).
+  options.timeout_ms = 20000;
   auto client = EtcdClient::Connect(options);
   ASSERT_TRUE(client.ok());
   auto store = EtcdStateStore::Open(std::shared_ptr<EtcdClient>(*std::move(client)), "/ha/");
