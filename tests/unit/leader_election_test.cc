@@ -45,8 +45,8 @@ test_support::EtcdCluster* LeaderElectionTest::etcd_ = nullptr;
 
 struct Replica {
   Replica(std::shared_ptr<store::EtcdClient> etcd, const std::string& key,
-          const std::string& address)
-      : election(std::move(etcd), {key, address, 2, 100}) {
+          const std::string& address, int lease_ttl_s = 2)
+      : election(std::move(etcd), {key, address, lease_ttl_s, 100}) {
     election.Start(
         [this](const std::string& value) {
           fence = value;
@@ -61,10 +61,11 @@ struct Replica {
 };
 
 TEST_F(LeaderElectionTest, OneLeadsTheOthersKnowItsAddressAndAStopHandsOverAtOnce) {
-  auto a = std::make_unique<Replica>(Client(), "/e1/leader", "10.0.0.1:7600");
+  // Leases of 10 s: a handover within 3 s can only be the revocation's.
+  auto a = std::make_unique<Replica>(Client(), "/e1/leader", "10.0.0.1:7600", 10);
   ASSERT_TRUE(WaitFor([&] { return a->election.IsLeader(); }, 5s));
-  Replica b(Client(), "/e1/leader", "10.0.0.2:7600");
-  Replica c(Client(), "/e1/leader", "10.0.0.3:7600");
+  Replica b(Client(), "/e1/leader", "10.0.0.2:7600", 10);
+  Replica c(Client(), "/e1/leader", "10.0.0.3:7600", 10);
   ASSERT_TRUE(WaitFor([&] { return b.election.LeaderAddress() == "10.0.0.1:7600"; }, 5s));
   ASSERT_TRUE(WaitFor([&] { return c.election.LeaderAddress() == "10.0.0.1:7600"; }, 5s));
   EXPECT_FALSE(b.election.IsLeader());
@@ -77,7 +78,7 @@ TEST_F(LeaderElectionTest, OneLeadsTheOthersKnowItsAddressAndAStopHandsOverAtOnc
   ASSERT_TRUE(WaitFor([&] { return b.election.IsLeader() || c.election.IsLeader(); }, 5s));
   const double takeover_s =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - stopped).count();
-  EXPECT_LT(takeover_s, 1.0) << "a revoked lease frees the key at once (polls every 100 ms)";
+  EXPECT_LT(takeover_s, 3.0) << "a revoked lease frees the key at once (polls every 100 ms)";
   std::this_thread::sleep_for(500ms);
   EXPECT_NE(b.election.IsLeader(), c.election.IsLeader()) << "exactly one leads";
   const std::string leader = b.election.IsLeader() ? "10.0.0.2:7600" : "10.0.0.3:7600";
