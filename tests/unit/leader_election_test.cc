@@ -95,10 +95,13 @@ TEST_F(LeaderElectionTest, ALeaderWhoseLeaseIsGoneIsToldAndReplaced) {
   // process): the lease and the key go.
   const int64_t lease = std::stoll(a.fence.substr(a.fence.find(' ') + 1));
   ASSERT_TRUE(Client()->LeaseRevoke(lease).ok());
+  const std::string old_fence = a.fence;
   ASSERT_TRUE(WaitFor([&] { return a.lost.load() == 1; }, 5s)) << "the old leader is told";
-  EXPECT_FALSE(a.election.IsLeader());
+  // A new term: either replica may win it (the old leader campaigns again with a new lease).
   ASSERT_TRUE(WaitFor([&] { return b.election.IsLeader() || a.election.IsLeader(); }, 5s));
   EXPECT_EQ(b.elected + a.elected, 2) << "one new term";
+  EXPECT_NE(b.election.IsLeader(), a.election.IsLeader()) << "exactly one leads";
+  if (a.election.IsLeader()) EXPECT_NE(a.fence, old_fence) << "under a new lease";
 }
 
 }  // namespace
