@@ -101,7 +101,9 @@ TEST_F(LeaderElectionTest, ALeaderWhoseLeaseIsGoneIsToldAndReplaced) {
   ASSERT_TRUE(WaitFor([&] { return b.election.IsLeader() || a.election.IsLeader(); }, 5s));
   EXPECT_EQ(b.elected + a.elected, 2) << "one new term";
   EXPECT_NE(b.election.IsLeader(), a.election.IsLeader()) << "exactly one leads";
-  if (a.election.IsLeader()) EXPECT_NE(a.fence, old_fence) << "under a new lease";
+  if (a.election.IsLeader()) {
+    EXPECT_NE(a.fence, old_fence) << "under a new lease";
+  }
 }
 
 }  // namespace
