@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "controller/leader_election.h"
@@ -49,13 +50,19 @@ struct Replica {
       : election(std::move(etcd), {key, address, lease_ttl_s, 100}) {
     election.Start(
         [this](const std::string& value) {
-          fence = value;
+          std::lock_guard<std::mutex> lock(mu);
+          fence_value = value;
           ++elected;
         },
         [this] { ++lost; });
   }
+  std::string fence() {
+    std::lock_guard<std::mutex> lock(mu);
+    return fence_value;
+  }
   LeaderElection election;
-  std::string fence;
+  std::mutex mu;
+  std::string fence_value;
   std::atomic<int> elected{0};
   std::atomic<int> lost{0};
 };
@@ -71,7 +78,7 @@ TEST_F(LeaderElectionTest, OneLeadsTheOthersKnowItsAddressAndAStopHandsOverAtOnc
   EXPECT_FALSE(b.election.IsLeader());
   EXPECT_FALSE(c.election.IsLeader());
   EXPECT_EQ(a->elected, 1);
-  EXPECT_EQ(a->fence.rfind("10.0.0.1:7600 ", 0), 0u) << a->fence;
+  EXPECT_EQ(a->fence().rfind("10.0.0.1:7600 ", 0), 0u) << a->fence();
 
   const auto stopped = std::chrono::steady_clock::now();
   a.reset();  // revokes its lease
@@ -93,16 +100,16 @@ TEST_F(LeaderElectionTest, ALeaderWhoseLeaseIsGoneIsToldAndReplaced) {
   ASSERT_TRUE(WaitFor([&] { return b.election.LeaderAddress() == "10.0.0.1:7600"; }, 5s));
   // What etcd does to the lease of a leader that stopped renewing it (a frozen or partitioned
   // process): the lease and the key go.
-  const int64_t lease = std::stoll(a.fence.substr(a.fence.find(' ') + 1));
+  const int64_t lease = std::stoll(a.fence().substr(a.fence().find(' ') + 1));
   ASSERT_TRUE(Client()->LeaseRevoke(lease).ok());
-  const std::string old_fence = a.fence;
+  const std::string old_fence = a.fence();
   ASSERT_TRUE(WaitFor([&] { return a.lost.load() == 1; }, 5s)) << "the old leader is told";
   // A new term: either replica may win it (the old leader campaigns again with a new lease).
   ASSERT_TRUE(WaitFor([&] { return b.election.IsLeader() || a.election.IsLeader(); }, 5s));
   EXPECT_EQ(b.elected + a.elected, 2) << "one new term";
   EXPECT_NE(b.election.IsLeader(), a.election.IsLeader()) << "exactly one leads";
   if (a.election.IsLeader()) {
-    EXPECT_NE(a.fence, old_fence) << "under a new lease";
+    EXPECT_NE(a.fence(), old_fence) << "under a new lease";
   }
 }
 
