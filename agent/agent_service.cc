@@ -28,6 +28,11 @@ grpc::Status AgentService::Describe(grpc::ServerContext*, const v1::DescribeRequ
 grpc::Status AgentService::StartMigration(grpc::ServerContext*,
                                           const v1::StartMigrationRequest* request,
                                           v1::MigrationProgress* response) {
+  if (parts_.policy != nullptr) {
+    if (Status allowed = parts_.policy->Check(*request); !allowed.ok()) {
+      return ToGrpcStatus(allowed);
+    }
+  }
   return Reply(migrations_->Start(*request), response);
 }
 

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent/host_switch.h"
+#include "agent/destination_policy.h"
 #include "agent/inventory.h"
 #include "agent/migration_manager.h"
 #include "agent/staging_service.h"
@@ -16,14 +17,16 @@ namespace convoy::agent {
 // What the service offers besides the inventory and the migrations; each part may be null (its
 // calls then answer FAILED_PRECONDITION saying what is not configured).
 struct AgentServiceParts {
-  HostSwitch* host_switch = nullptr;   // traffic and QoS in reports, ReserveIncoming
-  StagingService* staging = nullptr;   // PrepareStagedIncoming
+  HostSwitch* host_switch = nullptr;           // traffic and QoS in reports, ReserveIncoming
+  StagingService* staging = nullptr;           // PrepareStagedIncoming
+  const DestinationPolicy* policy = nullptr;   // StartMigration refuses what it refuses
 };
 
 class AgentService final : public v1::Agent::Service {
  public:
   AgentService(Inventory* inventory, MigrationManager* migrations, AgentServiceParts parts = {})
       : inventory_(inventory), migrations_(migrations), parts_(parts) {}
+
 
   grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::HostReport*) override;
   grpc::Status StartMigration(grpc::ServerContext*, const v1::StartMigrationRequest*,

@@ -19,8 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/agent_metrics.h"
+#include "agent/agent_security.h"
 #include "agent/agent_service.h"
 #include "agent/bandwidth_probe.h"
+#include "agent/controller_failover.h"
 #include "agent/controller_link.h"
 #include "agent/host_switch.h"
 #include "agent/libvirt_hypervisor.h"
@@ -120,8 +122,8 @@ int main(int argc, char** argv) {
                  "Address of the Prometheus /metrics endpoint (default: the API's host, its port "
                  "+ 2; \"off\": none)");
   app.add_option("--controller", controller,
-                 "The controller (convoyd) to register and heartbeat with, host:port (default: "
-                 "none)");
+                 "The controller (convoyd) to register and heartbeat with, host:port, or its "
+                 "replicas host:port,host:port,... (the agent follows the leader; default: none)");
   app.add_option("--heartbeat-interval-ms", heartbeat_interval_ms,
                  "Interval between heartbeats, until the controller says otherwise")
       ->check(CLI::Range(convoy::agent::ControllerLink::kMinIntervalMs,
@@ -185,10 +187,17 @@ int main(int argc, char** argv) {
   app.add_option("--stage-window", stage_window,
                  "Writes outstanding per intermediary (Redis pipeline depth)")
       ->check(CLI::Range(1, 256));
+  convoy::agent::AgentSecurityFlags security_flags;
+  convoy::agent::AddAgentSecurityFlags(app, &security_flags);
   if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoy-agent")) {
     return *exit_code;
   }
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
+  auto security = convoy::agent::ResolveAgentSecurity(security_flags, identity.name);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
+    return 2;
+  }
 
   // Every address is checked before anything starts: a mistake is a usage error (exit 2).
   if (auto api = convoy::agent::ParseHostPort(listen); !api.ok()) {
@@ -217,7 +226,7 @@ int main(int argc, char** argv) {
   identity.probe_listen = probe_listen;
   convoy::v1::AgentHello hello;
   if (!controller.empty()) {
-    if (auto where = convoy::agent::ParseHostPort(controller); !where.ok()) {
+    if (auto where = convoy::agent::ParseControllerList(controller); !where.ok()) {
       spdlog::error("--controller: {}", std::string(where.status().message()));
       return 2;
     }
@@ -344,10 +353,12 @@ int main(int argc, char** argv) {
   convoy::agent::AgentServiceParts parts;
   parts.host_switch = &host_switch;
   parts.staging = staging.get();
+  parts.policy = &security->policy;
   convoy::agent::AgentService service(&inventory, &migrations, parts);
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);  // a second agent must not start
+  builder.AddListeningPort(listen, security->server, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
@@ -380,7 +391,9 @@ int main(int argc, char** argv) {
     };
     link = std::make_unique<convoy::agent::ControllerLink>(
         hello,
-        convoy::agent::GrpcHeartbeatSender(controller, std::min(heartbeat_interval_ms, 1000)),
+        convoy::agent::FailoverHeartbeatSender(*convoy::agent::ParseControllerList(controller),
+                                               std::min(heartbeat_interval_ms, 1000),
+                                               security->controller),
         std::move(link_options));
     link->Start();
   }

@@ -27,13 +27,27 @@ std::string DefaultControllerAddress();
 struct ControllerOptions {
   std::string address = DefaultControllerAddress();  // host:port
   double timeout_s = 30;                             // deadline of each unary call
+  // TLS (defaults from $CONVOY_TLS_CA, $CONVOY_TLS_CERT, $CONVOY_TLS_KEY): the CA of the
+  // controller's certificate, and this client's certificate and key (its name and role).
+  std::string tls_ca = EnvOr("CONVOY_TLS_CA");
+  std::string tls_cert = EnvOr("CONVOY_TLS_CERT");
+  std::string tls_key = EnvOr("CONVOY_TLS_KEY");
+  // A file holding a bearer token, instead of a client certificate ($CONVOY_TOKEN_FILE).
+  std::string token_file = EnvOr("CONVOY_TOKEN_FILE");
+  // Plaintext without credentials ($CONVOY_INSECURE=1), for a controller run with --insecure.
+  bool insecure = EnvOr("CONVOY_INSECURE") == "1";
+
+  static std::string EnvOr(const char* name);
 };
 
-// Adds --controller and --timeout-s to `command`, bound to *options (which must outlive parsing).
+// Adds --controller, --timeout-s, --tls-ca, --tls-cert, --tls-key, --token-file and --insecure to
+// `command`, bound to *options (which must outlive parsing).
 void AddControllerOptions(CLI::App* command, ControllerOptions* options);
 
-// A client of one controller. Plaintext gRPC (until TLS comes). Creating it does not connect;
-// the first call does, and fails with UNAVAILABLE when nothing answers.
+// A client of one controller: TLS with a client certificate or a bearer token, or plaintext
+// under --insecure. Creating it does not connect; the first call does, and fails with
+// UNAVAILABLE when nothing answers. Credentials that cannot be read end the program with a
+// message and exit code 2.
 class ControllerClient {
  public:
   explicit ControllerClient(const ControllerOptions& options);

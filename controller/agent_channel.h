@@ -3,6 +3,8 @@
 // against real ones over gRPC.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 
@@ -38,6 +40,9 @@ class AgentDialer {
 
 // Plaintext gRPC; each call has `call_timeout_ms` (Describe with dirty-rate measurement gets
 // its period on top).
-std::unique_ptr<AgentDialer> MakeGrpcAgentDialer(int call_timeout_ms = 10000);
+// `credentials`: how the agents are reached (TLS with the controller's certificate); null:
+// plaintext.
+std::unique_ptr<AgentDialer> MakeGrpcAgentDialer(
+    int call_timeout_ms = 10000, std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr);
 
 }  // namespace convoy::controller

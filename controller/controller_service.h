@@ -3,7 +3,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "controller/api_guard.h"
 #include "controller/inventory.h"
+#include "controller/leader_forwarding.h"
 #include "controller/operations.h"
 #include "convoy/metrics/metrics.h"
 #include "convoy/v1/controller.grpc.pb.h"
@@ -19,6 +21,13 @@ class ControllerService final : public v1::Controller::Service {
         operations_(operations),
         heartbeat_interval_ms_(heartbeat_interval_ms),
         registry_(registry) {}
+
+  // One of several replicas (leader_election.h): while this one does not lead, the calls only
+  // the leader serves go through `forwarder`. Call before serving.
+  void SetForwarder(LeaderForwarder* forwarder) { forwarder_ = forwarder; }
+  // Checks every caller's role and audits mutating calls (api_guard.h); without a guard every
+  // call is allowed. Call before serving.
+  void SetGuard(const ApiGuard* guard) { guard_ = guard; }
 
   grpc::Status Heartbeat(grpc::ServerContext*, const v1::AgentHello* hello,
                          v1::HeartbeatReply* reply) override;
@@ -38,10 +47,18 @@ class ControllerService final : public v1::Controller::Service {
                       v1::Operation* response) override;
 
  private:
+  grpc::Status Check(grpc::ServerContext* context, security::Permission permission,
+                     const char* call) const;
+  bool Forwarding() const;
+  void Audit(grpc::ServerContext* context, const char* call, const std::string& what,
+             const grpc::Status& outcome, const std::string& operation_id) const;
+
   controller::Inventory* inventory_;
   Operations* operations_;
   int heartbeat_interval_ms_;
   metrics::Registry* registry_;
+  LeaderForwarder* forwarder_ = nullptr;
+  const ApiGuard* guard_ = nullptr;
 };
 
 }  // namespace convoy::controller

@@ -23,16 +23,16 @@ Status FromGrpc(const grpc::Status& s, const std::string& name, const std::strin
 
 class GrpcAgentChannel final : public AgentChannel {
  public:
-  GrpcAgentChannel(std::string name, std::string address, int call_timeout_ms)
+  GrpcAgentChannel(std::string name, std::string address, int call_timeout_ms,
+                   const std::shared_ptr<grpc::ChannelCredentials>& credentials)
       : name_(std::move(name)),
         address_(std::move(address)),
         timeout_ms_(call_timeout_ms),
-        stub_(v1::Agent::NewStub(
-            grpc::CreateChannel(address_, grpc::InsecureChannelCredentials()))) {}
+        stub_(v1::Agent::NewStub(grpc::CreateChannel(address_, credentials))) {}
 
   StatusOr<v1::HostReport> Describe(const v1::DescribeRequest& request) override {
-    const int extra_ms = static_cast<int>(request.dirty_rate_period_s() * 1000 +
-                                          request.rate_window_ms());
+    const int extra_ms =
+        static_cast<int>(request.dirty_rate_period_s() * 1000 + request.rate_window_ms());
     return Call<v1::HostReport>(extra_ms, [&](grpc::ClientContext* c, v1::HostReport* out) {
       return stub_->Describe(c, request, out);
     });
@@ -99,24 +99,30 @@ class GrpcAgentChannel final : public AgentChannel {
 
 class GrpcAgentDialer final : public AgentDialer {
  public:
-  explicit GrpcAgentDialer(int timeout_ms) : timeout_ms_(timeout_ms) {}
+  GrpcAgentDialer(int timeout_ms, std::shared_ptr<grpc::ChannelCredentials> credentials)
+      : timeout_ms_(timeout_ms), credentials_(std::move(credentials)) {}
   std::shared_ptr<AgentChannel> Dial(const std::string& name, const std::string& address) override {
     std::lock_guard<std::mutex> lock(mu_);
     auto& slot = channels_[name + "@" + address];
-    if (!slot) slot = std::make_shared<GrpcAgentChannel>(name, address, timeout_ms_);
+    if (!slot) {
+      slot = std::make_shared<GrpcAgentChannel>(name, address, timeout_ms_, credentials_);
+    }
     return slot;
   }
 
  private:
   int timeout_ms_;
+  std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::mutex mu_;
   std::unordered_map<std::string, std::shared_ptr<AgentChannel>> channels_;
 };
 
 }  // namespace
 
-std::unique_ptr<AgentDialer> MakeGrpcAgentDialer(int call_timeout_ms) {
-  return std::make_unique<GrpcAgentDialer>(call_timeout_ms);
+std::unique_ptr<AgentDialer> MakeGrpcAgentDialer(
+    int call_timeout_ms, std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  if (credentials == nullptr) credentials = grpc::InsecureChannelCredentials();
+  return std::make_unique<GrpcAgentDialer>(call_timeout_ms, std::move(credentials));
 }
 
 }  // namespace convoy::controller

@@ -12,13 +12,17 @@
 #include <thread>
 
 #include "controller/controller_metrics.h"
+#include "controller/controller_security.h"
 #include "controller/controller_service.h"
 #include "controller/inventory.h"
+#include "controller/leader_election.h"
+#include "controller/leader_forwarding.h"
 #include "controller/operations.h"
 #include "controller/power_driver.h"
+#include "controller/replica.h"
+#include "controller/request_limits.h"
 #include "convoy/api/planning_service.h"
 #include "convoy/common/daemon_flags.h"
-#include "convoy/store/sqlite_state_store.h"
 
 namespace {
 
@@ -45,6 +49,8 @@ int main(int argc, char** argv) {
   double replan_interval_s = 10;
   std::string metrics_listen;
   uint32_t plan_dirty_rate_s = 1;
+  convoy::controller::ReplicaFlags replica;
+  convoy::controller::ControllerSecurityFlags security_flags;
   app.option_defaults()->always_capture_default();
   convoy::AddConfigFile(app);
   app.add_option("--listen", listen, "Address of the gRPC API (host:port)");
@@ -69,8 +75,7 @@ int main(int argc, char** argv) {
   app.add_option("--migration-timeout-s", migration_timeout_s,
                  "Give up a pre-copy that has not converged after this long (0: never)")
       ->check(CLI::NonNegativeNumber);
-  app.add_option("--boot-wait-s", boot_wait_s,
-                 "How long a booted host's agent has to register")
+  app.add_option("--boot-wait-s", boot_wait_s, "How long a booted host's agent has to register")
       ->check(CLI::PositiveNumber);
   app.add_option("--replan-interval-s", replan_interval_s,
                  "Re-plan the migrations that have not started with fresh dirty rates and "
@@ -81,6 +86,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 60));
   app.add_option("--metrics-listen", metrics_listen,
                  "Address of /metrics (default: the API's host, its port + 2; off: none)");
+  convoy::controller::AddReplicaFlags(app, &replica);
+  convoy::controller::AddControllerSecurityFlags(app, &security_flags);
   if (auto exit_code = convoy::ParseDaemonFlags(app, argc, argv, "convoyd")) return *exit_code;
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v");
   if (!power_command.empty() && !ipmi_hosts_file.empty()) {
@@ -88,11 +95,17 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  auto store = convoy::store::SqliteStateStore::Open(state);
-  if (!store.ok()) {
-    spdlog::error("{}", std::string(store.status().message()));
+  auto security = convoy::controller::ResolveControllerSecurity(security_flags);
+  if (!security.ok()) {
+    spdlog::error("{}", std::string(security.status().message()));
+    return 2;
+  }
+  auto backend = convoy::controller::OpenStateBackend(replica, state);
+  if (!backend.ok()) {
+    spdlog::error("{}", std::string(backend.status().message()));
     return 1;
   }
+  convoy::store::StateStore* store = backend->store.get();
   std::unique_ptr<convoy::controller::PowerDriver> power;
   if (!power_command.empty()) {
     power = convoy::controller::MakeExecPowerDriver(power_command);
@@ -107,7 +120,7 @@ int main(int argc, char** argv) {
     power = convoy::controller::MakeNoPowerDriver();
   }
 
-  auto dialer = convoy::controller::MakeGrpcAgentDialer();
+  auto dialer = convoy::controller::MakeGrpcAgentDialer(10000, security->peers);
   convoy::controller::InventoryOptions inventory_options;
   inventory_options.heartbeat_timeout_ms = heartbeat_timeout_ms;
   inventory_options.heartbeat_interval_ms = heartbeat_interval_ms;
@@ -118,8 +131,8 @@ int main(int argc, char** argv) {
   executor_options.migration_timeout_s = migration_timeout_s;
   executor_options.boot_wait_s = boot_wait_s;
   executor_options.replan_interval_s = replan_interval_s;
-  convoy::controller::Operations operations(&inventory, power.get(), store->get(),
-                                            executor_options, {}, plan_dirty_rate_s);
+  convoy::controller::Operations operations(&inventory, power.get(), store, executor_options, {},
+                                            plan_dirty_rate_s);
 
   convoy::metrics::Registry registry;
   convoy::controller::RegisterControllerMetrics(&registry, &inventory, &operations);
@@ -131,8 +144,8 @@ int main(int argc, char** argv) {
         spdlog::error("--listen {}: expected host:port", listen);
         return 2;
       }
-      metrics_listen = listen.substr(0, colon + 1) +
-                       std::to_string(std::atoi(listen.c_str() + colon + 1) + 2);
+      metrics_listen =
+          listen.substr(0, colon + 1) + std::to_string(std::atoi(listen.c_str() + colon + 1) + 2);
     }
     auto started = convoy::metrics::MetricsServer::Start(metrics_listen, &registry);
     if (!started.ok()) {
@@ -143,11 +156,17 @@ int main(int argc, char** argv) {
   }
   convoy::controller::ControllerService service(&inventory, &operations, heartbeat_interval_ms,
                                                 &registry);
-  convoy::api::PlanningService planning;
+  service.SetGuard(security->guard.get());
+  convoy::controller::GuardedPlanningService planning(security->guard.get());
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  // A second convoyd on the same address must fail to start, not share its connections (gRPC
+  // sets SO_REUSEPORT by default: two controllers would each get some agents and clients).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(listen, security->server, &port);
+  // Larger than the API's limit, so that an oversized request is answered with its field.
+  builder.SetMaxReceiveMessageSize(convoy::controller::kGrpcMaxReceiveBytes);
   builder.RegisterService(&service);
   builder.RegisterService(&planning);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -157,13 +176,42 @@ int main(int argc, char** argv) {
   }
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  spdlog::info("convoyd serving on {} (state {}, tick {} ms, metrics {})", listen, state,
+  spdlog::info("convoyd serving on {} (state {}, tick {} ms, metrics {})", listen,
+               replica.etcd.empty() ? state : "etcd " + replica.etcd + " " + replica.etcd_prefix,
                tick_ms, metrics_server ? metrics_server->address() : "off");
 
-  // Unfinished operations of a previous run go on once their agents call in.
-  if (auto resumed = operations.Resume(); !resumed.ok()) {
-    spdlog::error("resuming operations: {}", std::string(resumed.message()));
-    return 1;
+  // Unfinished operations of a previous run (or of a leader that died) go on once their agents
+  // call in: at once for one controller, once elected for one of several replicas.
+  std::unique_ptr<convoy::controller::LeaderElection> election;
+  std::unique_ptr<convoy::controller::LeaderForwarder> forwarder;
+  if (replica.etcd.empty()) {
+    if (auto resumed = operations.Resume(); !resumed.ok()) {
+      spdlog::error("resuming operations: {}", std::string(resumed.message()));
+      return 1;
+    }
+  } else {
+    const std::string self = replica.advertise.empty() ? listen : replica.advertise;
+    election = std::make_unique<convoy::controller::LeaderElection>(
+        backend->etcd, convoy::controller::LeaderElectionOptions{backend->leader_key, self,
+                                                                 replica.leader_lease_s, 500});
+    forwarder = std::make_unique<convoy::controller::LeaderForwarder>(election.get(), self,
+                                                                      security->peers);
+    forwarder->SetGuard(security->guard.get());
+    service.SetForwarder(forwarder.get());
+    election->Start(
+        [&](const std::string& fence) {
+          backend->etcd_store->SetWriteFence(backend->leader_key, fence);
+          if (auto resumed = operations.Resume(); !resumed.ok()) {
+            spdlog::error("resuming operations: {}", std::string(resumed.message()));
+            std::_Exit(1);
+          }
+        },
+        [] {
+          // Another replica may be executing by now: stop at once, before acting on anything.
+          // Every step is in etcd; a supervisor (systemd) restarts this one as a follower.
+          spdlog::error("exiting: a replica that lost the leadership must not act");
+          std::_Exit(3);
+        });
   }
   std::thread refresher([&] {
     while (true) {

@@ -253,9 +253,14 @@ StatusOr<v1::Operation> Operations::Cancel(const std::string& id) {
 }
 
 bool Operations::IsLive(const std::string& id) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = executors_.find(id);
-  return it != executors_.end() && !it->second->Finished();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = executors_.find(id);
+    if (it != executors_.end()) return !it->second->Finished();
+  }
+  // Not executed here (a follower replica, or before Resume): live while the store says so.
+  auto stored = store_->GetOperation(id);
+  return stored.ok() && Unfinished(stored->state());
 }
 
 Status Operations::Watch(const std::string& id, int interval_ms,

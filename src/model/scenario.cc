@@ -136,6 +136,51 @@ void ValidateApps(const v1::Scenario& s, const std::unordered_map<std::string, s
   }
 }
 
+// Explicit moves that go nowhere (to the VM's own host) or form a cycle (each move's destination
+// is the source of the next, back to the first: each waits for room the other holds).
+void ValidateMoveTargets(const v1::Scenario& s, Problems* p) {
+  const auto& r = s.request();
+  std::unordered_map<std::string, std::string> host_of;
+  for (const auto& v : s.vms()) host_of.emplace(v.name(), v.host());
+  // Host graph of the moves: source -> (destination, the move's index).
+  std::unordered_map<std::string, std::vector<std::pair<std::string, int>>> edges;
+  for (int i = 0; i < r.moves_size(); ++i) {
+    const auto& m = r.moves(i);
+    auto it = host_of.find(m.vm());
+    if (it == host_of.end() || m.to().empty()) continue;
+    if (it->second == m.to()) {
+      p->Add(absl::StrCat("request.moves[", i, "].to: VM '", m.vm(), "' is already on ", m.to()));
+      continue;
+    }
+    edges[it->second].push_back({m.to(), i});
+    // Does a path of earlier moves lead from this move's destination back to its source?
+    std::vector<std::pair<std::string, std::vector<int>>> frontier = {{m.to(), {i}}};
+    std::unordered_set<std::string> seen = {m.to()};
+    while (!frontier.empty()) {
+      auto [host, path] = frontier.back();
+      frontier.pop_back();
+      if (host == it->second) {
+        std::string cycle;
+        for (int k : path) {
+          const auto& mk = r.moves(k);
+          absl::StrAppend(&cycle, cycle.empty() ? "" : ", ", mk.vm(), " ", host_of[mk.vm()],
+                          "->", mk.to());
+        }
+        p->Add(absl::StrCat("request.moves[", i, "]: the explicit moves form a cycle (", cycle,
+                            "): each waits for room another holds; move them one at a time or "
+                            "through a third host"));
+        break;
+      }
+      for (const auto& [next, k] : edges[host]) {
+        if (k == i || !seen.insert(next).second) continue;
+        auto longer = path;
+        longer.push_back(k);
+        frontier.push_back({next, std::move(longer)});
+      }
+    }
+  }
+}
+
 void ValidateRequest(const v1::Scenario& s,
                      const std::unordered_map<std::string, std::string>& hosts,
                      const std::unordered_map<std::string, std::string>& vms, Problems* p) {
@@ -178,6 +223,7 @@ void ValidateRequest(const v1::Scenario& s,
     p->Add(absl::StrCat("request.strategy: unknown strategy '", r.strategy(), "' (one of ",
                         kStrategies, ")"));
   }
+  ValidateMoveTargets(s, p);
   p->NonNegative(r.downtime_ms(), "request.downtime_ms");
   p->NonNegative(r.deadline_s(), "request.deadline_s");
   p->NonNegative(r.power_budget_w(), "request.power_budget_w");

@@ -6,6 +6,11 @@ CONVOY="$1"
 EXAMPLES="$2"
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
+# TLS material for the daemons' flag checks (deploy/make-certs, openssl).
+CERTS="$TMP/certs"
+MAKE_CERTS="$(dirname "$0")/../../deploy/make-certs"
+{ "$MAKE_CERTS" "$CERTS" ca && "$MAKE_CERTS" "$CERTS" controller ctl IP:127.0.0.1 &&
+  "$MAKE_CERTS" "$CERTS" agent h1 IP:127.0.0.1; } >/dev/null
 passed=0
 failed=0
 
@@ -70,7 +75,9 @@ if [[ -x $AGENT ]]; then
   printf 'name = "h1"\npoll-interval-ms = 5\n' >"$TMP/range.conf"
   check "agent config value checked" 2 "poll-interval-ms" -- "$AGENT" --config "$TMP/range.conf" --help
   check "agent missing config" 2 "nope.conf" -- "$AGENT" --config "$TMP/nope.conf"
-  check "agent wildcard needs --advertise" 2 "give --advertise" -- "$AGENT" --name h1 --listen 0.0.0.0:7700 --controller 127.0.0.1:7600
+  check "agent wildcard needs --advertise" 2 "give --advertise" -- "$AGENT" --name h1 --listen 0.0.0.0:7700 --controller 127.0.0.1:7600 --insecure
+  check "agent needs TLS or --insecure" 2 "no TLS material: give --tls-ca" -- "$AGENT" --name h1 --listen 127.0.0.1:7700
+  check "agent TLS needs destinations" 2 "--allow-peer-uri: not given" -- "$AGENT" --name h1 --tls-ca "$CERTS/ca.crt" --tls-cert "$CERTS/h1.crt" --tls-key "$CERTS/h1.key"
 else
   echo "skip convoy-agent checks: $AGENT not built"
 fi
@@ -86,13 +93,26 @@ if [[ -x $CONVOYD ]]; then
   check "convoyd example has every key" 0 "" -- diff "$TMP/convoyd-options" "$TMP/convoyd-keys"
   printf 'listen = "127.0.0.1:7600"\ntick-msec = 500\n' >"$TMP/convoyd-typo.conf"
   check "convoyd unknown key named" 2 "unknown key 'tick-msec'" -- "$CONVOYD" --config "$TMP/convoyd-typo.conf"
-  check "convoyd bad state path" 1 "does not exist" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/no/such/dir/state.db" --metrics-listen off
+  check "convoyd bad state path" 1 "does not exist" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/no/such/dir/state.db" --metrics-listen off --insecure
+  PORT=$((20000 + RANDOM % 20000))
+  "$CONVOYD" --insecure --listen "127.0.0.1:$PORT" --state "$TMP/first.db" --metrics-listen off >/dev/null 2>&1 &
+  FIRST=$!
+  sleep 1
+  check "a second convoyd on a busy address fails" 1 "cannot listen on 127.0.0.1:$PORT" -- "$CONVOYD" --insecure --listen "127.0.0.1:$PORT" --state "$TMP/second.db" --metrics-listen off
+  kill "$FIRST"
+  check "convoyd needs TLS or --insecure" 2 "no TLS material: give --tls-ca" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/s.db" --metrics-listen off
+  check "convoyd names a bad certificate" 2 "--tls-cert $TMP/nope.crt: cannot read it" -- "$CONVOYD" --listen 127.0.0.1:0 --state "$TMP/s.db" --tls-ca "$CERTS/ca.crt" --tls-cert "$TMP/nope.crt" --tls-key "$CERTS/ctl.key"
+  check "convoyd --insecure and TLS exclude each other" 2 "exclude each other" -- "$CONVOYD" --insecure --tls-ca "$CERTS/ca.crt" --tls-cert "$CERTS/ctl.crt" --tls-key "$CERTS/ctl.key"
+  check "convoyd token needs TLS" 2 "--tokens-file needs TLS" -- "$CONVOYD" --insecure --tokens-file "$TMP/tokens" --state "$TMP/s.db"
 else
   echo "skip convoyd checks: $CONVOYD not built"
 fi
 
 # The controller's commands, with no controller: usage errors and an unreachable controller.
 NOCTL=127.0.0.1:1
+check "the CLI needs TLS or --insecure" 2 "no TLS CA to verify convoyd with" -- env -u CONVOY_INSECURE "$CONVOY" ls --controller "$NOCTL"
+check "the CLI's token needs TLS" 2 "--token-file needs TLS" -- "$CONVOY" ls --controller "$NOCTL" --insecure --token-file "$TMP/tokens"
+export CONVOY_INSECURE=1
 check "evacuate needs a host" 2 "hosts is required" -- "$CONVOY" evacuate
 check "watch: controller not reachable" 2 "convoyd at $NOCTL is not reachable" -- "$CONVOY" watch X --controller "$NOCTL"
 check "evacuate: controller not reachable" 2 "convoyd at $NOCTL is not reachable" -- "$CONVOY" evacuate h1 --controller "$NOCTL" --yes

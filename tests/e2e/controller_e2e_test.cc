@@ -62,6 +62,7 @@ bool StartController(std::string* error) {
                                    "2000",
                                    "--power-command",
                                    power};
+  for (auto& flag : bed->ConvoydTlsFlags()) args.push_back(flag);
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -76,7 +77,7 @@ bool StartController(std::string* error) {
     return false;
   }
   stub = v1::Controller::NewStub(
-      grpc::CreateChannel(kController, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(kController, bed->ClientCredentials("operator")));
   // Up when every agent has registered.
   for (int i = 0; i < 120; ++i) {
     grpc::ClientContext context;

@@ -100,8 +100,42 @@ const TestbedHost& Testbed::host(const std::string& name) const {
 v1::Agent::Stub* Testbed::agent(const std::string& host) { return stubs_[host].get(); }
 
 void Testbed::Reconnect(const std::string& name) {
-  stubs_[name] =
-      v1::Agent::NewStub(grpc::CreateChannel(host(name).agent, grpc::InsecureChannelCredentials()));
+  stubs_[name] = v1::Agent::NewStub(grpc::CreateChannel(host(name).agent, ControllerCredentials()));
+}
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> TlsCredentials(const std::string& dir,
+                                                         const std::string& name) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ReadFile(dir + "/ca.crt");
+  options.pem_cert_chain = ReadFile(dir + "/" + name + ".crt");
+  options.pem_private_key = ReadFile(dir + "/" + name + ".key");
+  return grpc::SslCredentials(options);
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::ChannelCredentials> Testbed::ControllerCredentials() const {
+  return TlsCredentials(state_dir_ + "/tls", "convoyd");
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Testbed::ClientCredentials(
+    const std::string& role) const {
+  return TlsCredentials(state_dir_ + "/tls", "testbed-" + role);
+}
+
+std::vector<std::string> Testbed::ConvoydTlsFlags() const {
+  const std::string dir = state_dir_ + "/tls";
+  return {"--tls-ca",           dir + "/ca.crt", "--tls-cert",
+          dir + "/convoyd.crt", "--tls-key",     dir + "/convoyd.key"};
 }
 
 bool Testbed::StartGuest(const std::string& name, const std::string& host, int memory_mib,

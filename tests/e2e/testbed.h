@@ -69,6 +69,11 @@ class Testbed {
   v1::StartMigrationRequest MigrationTo(const std::string& vm, const std::string& host,
                                         const std::string& mode) const;
   std::string state_dir() const { return state_dir_; }
+  // TLS (scripts/testbed makes $S/tls): credentials of the controller (what calls the agents),
+  // of an operator and of a viewer (what calls convoyd), and convoyd's own --tls-* flags.
+  std::shared_ptr<grpc::ChannelCredentials> ControllerCredentials() const;
+  std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const std::string& role) const;
+  std::vector<std::string> ConvoydTlsFlags() const;
   std::string repo() const { return repo_; }
 
  private:

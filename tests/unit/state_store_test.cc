@@ -18,10 +18,12 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "convoy/store/etcd_state_store.h"
 #include "convoy/store/memory_state_store.h"
 #include "convoy/store/sqlite_state_store.h"
 #include "convoy/store/state_store.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "tests/support/etcd_cluster.h"
 
 namespace convoy::store {
 namespace {
@@ -128,6 +130,28 @@ struct SqliteStore {
   }
 };
 
+// A real etcd (one per test process, started on first use) and a fresh prefix per store.
+struct EtcdStore {
+  std::unique_ptr<StateStore> Make() {
+    static std::unique_ptr<test_support::EtcdCluster> etcd;
+    static int stores = 0;
+    if (etcd == nullptr) {
+      auto started = test_support::EtcdCluster::Start(1);
+      EXPECT_TRUE(started.ok()) << started.status();
+      if (!started.ok()) return nullptr;
+      etcd = *std::move(started);
+    }
+    EtcdOptions options;
+    options.endpoints = etcd->endpoints();
+    auto client = EtcdClient::Connect(options);
+    EXPECT_TRUE(client.ok()) << client.status();
+    if (!client.ok()) return nullptr;
+    auto store = EtcdStateStore::Open(*std::move(client), absl::StrCat("/test", ++stores, "/"));
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+};
+
 template <typename Factory>
 class StateStoreTest : public ::testing::Test {
  protected:
@@ -140,12 +164,13 @@ class StateStoreTest : public ::testing::Test {
   std::unique_ptr<StateStore> store_;
 };
 
-using Implementations = ::testing::Types<MemoryStore, SqliteStore>;
+using Implementations = ::testing::Types<MemoryStore, SqliteStore, EtcdStore>;
 class ImplementationNames {
  public:
   template <typename T>
   static std::string GetName(int) {
-    return std::is_same_v<T, MemoryStore> ? "Memory" : "Sqlite";
+    if (std::is_same_v<T, MemoryStore>) return "Memory";
+    return std::is_same_v<T, SqliteStore> ? "Sqlite" : "Etcd";
   }
 };
 TYPED_TEST_SUITE(StateStoreTest, Implementations, ImplementationNames);
@@ -564,11 +589,10 @@ TEST_F(SqliteStateStoreTest, RefusesAReadOnlyFile) {
   std::filesystem::permissions(Path(), std::filesystem::perms::owner_read |
                                            std::filesystem::perms::group_read |
                                            std::filesystem::perms::others_read);
-  std::filesystem::permissions(dir_.path(), std::filesystem::perms::owner_all |
-                                                std::filesystem::perms::group_read |
-                                                std::filesystem::perms::group_exec |
-                                                std::filesystem::perms::others_read |
-                                                std::filesystem::perms::others_exec);
+  std::filesystem::permissions(
+      dir_.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                       std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                       std::filesystem::perms::others_exec);
   // Root writes read-only files: the check runs as an unprivileged user in a child process.
   const pid_t child = fork();
   ASSERT_GE(child, 0);
@@ -577,8 +601,7 @@ TEST_F(SqliteStateStoreTest, RefusesAReadOnlyFile) {
     auto store = SqliteStateStore::Open(Path());
     if (store.ok()) _exit(1);
     const bool clear = store.status().code() == absl::StatusCode::kFailedPrecondition &&
-                       std::string(store.status().message()).find("read-only") !=
-                           std::string::npos;
+                       std::string(store.status().message()).find("read-only") != std::string::npos;
     _exit(clear ? 0 : 2);
   }
   int status = 0;
