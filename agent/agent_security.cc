@@ -35,11 +35,11 @@ StatusOr<AgentSecurity> ResolveAgentSecurity(const AgentSecurityFlags& flags,
         "--allow-peer-uri: not given: with TLS the agent migrates only to the destinations its "
         "configuration allows");
   }
-  out.server =
-      security::ServerCredentials(*tls, security::ClientCertificates::kRequire,
-                                  std::make_shared<security::Authenticator>(
-                                      std::map<std::string, security::Caller>(),
-                                      std::set<security::Role>{security::Role::kController}));
+  out.authenticator = std::make_shared<security::Authenticator>(
+      std::map<std::string, security::Caller>(),
+      std::set<security::Role>{security::Role::kController, security::Role::kAgent});
+  out.server = security::ServerCredentials(*tls, security::ClientCertificates::kRequire,
+                                           out.authenticator);
   out.controller = security::ChannelCredentials(*tls);
   return out;
 }

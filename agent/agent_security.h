@@ -1,5 +1,5 @@
-// The agent's security flags and what they make: mutual TLS on its API (only certificates with
-// OU=controller may call it), TLS with its own certificate towards the controller, and the
+// The agent's security flags and what they make: mutual TLS on its API (certificates with
+// OU=controller may call it, OU=agent only its peer calls), TLS with its own certificate towards the controller, and the
 // destinations a migration request may name (destination_policy.h).
 #pragma once
 
@@ -26,8 +26,12 @@ void AddAgentSecurityFlags(CLI::App& app, AgentSecurityFlags* flags);
 
 struct AgentSecurity {
   std::shared_ptr<grpc::ServerCredentials> server;
+  // This agent's credentials as a client: towards the controller and towards other agents (the
+  // peer calls of a reservation or a staged migration).
   std::shared_ptr<grpc::ChannelCredentials> controller;
   DestinationPolicy policy;
+  // Who calls the API (null without TLS): controllers, and other agents for the peer calls.
+  std::shared_ptr<security::Authenticator> authenticator;
 };
 
 // INVALID_ARGUMENT naming the flag at fault (no TLS and no --insecure, a bad file or entry, TLS

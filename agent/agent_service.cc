@@ -18,16 +18,28 @@ grpc::Status Reply(StatusOr<T> result, T* out) {
 
 }  // namespace
 
-grpc::Status AgentService::Describe(grpc::ServerContext*, const v1::DescribeRequest* request,
+grpc::Status AgentService::ControllerOnly(const grpc::ServerContext& context) const {
+  if (parts_.authenticator == nullptr) return grpc::Status::OK;
+  const security::Caller caller = parts_.authenticator->CallerOf(context);
+  if (caller.role == security::Role::kController) return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      caller.name + " (" + security::RoleName(caller.role) +
+                          ") may call only the peer calls of an agent (ReserveIncoming, "
+                          "PrepareStagedIncoming)");
+}
+
+grpc::Status AgentService::Describe(grpc::ServerContext* context, const v1::DescribeRequest* request,
                                     v1::HostReport* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   auto report = inventory_->Describe(*request);
   if (report.ok() && parts_.host_switch != nullptr) parts_.host_switch->FillReport(*request, &*report);
   return Reply(std::move(report), response);
 }
 
-grpc::Status AgentService::StartMigration(grpc::ServerContext*,
+grpc::Status AgentService::StartMigration(grpc::ServerContext* context,
                                           const v1::StartMigrationRequest* request,
                                           v1::MigrationProgress* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   if (parts_.policy != nullptr) {
     if (Status allowed = parts_.policy->Check(*request); !allowed.ok()) {
       return ToGrpcStatus(allowed);
@@ -39,6 +51,7 @@ grpc::Status AgentService::StartMigration(grpc::ServerContext*,
 grpc::Status AgentService::WatchMigration(grpc::ServerContext* context,
                                           const v1::WatchRequest* request,
                                           grpc::ServerWriter<v1::MigrationProgress>* writer) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   Status status = migrations_->Watch(request->id(), static_cast<int>(request->interval_ms()),
                                      [&](const v1::MigrationProgress& progress) {
                                        return !context->IsCancelled() && writer->Write(progress);
@@ -47,38 +60,44 @@ grpc::Status AgentService::WatchMigration(grpc::ServerContext* context,
   return ToGrpcStatus(status);
 }
 
-grpc::Status AgentService::GetMigration(grpc::ServerContext*, const v1::MigrationRef* request,
+grpc::Status AgentService::GetMigration(grpc::ServerContext* context, const v1::MigrationRef* request,
                                         v1::MigrationProgress* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   return Reply(migrations_->Get(request->id()), response);
 }
 
-grpc::Status AgentService::ListMigrations(grpc::ServerContext*,
+grpc::Status AgentService::ListMigrations(grpc::ServerContext* context,
                                           const v1::ListMigrationsRequest* request,
                                           v1::ListMigrationsResponse* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   for (auto& m : migrations_->List(request->include_finished())) {
     *response->add_migrations() = std::move(m);
   }
   return grpc::Status::OK;
 }
 
-grpc::Status AgentService::SetMigrationSpeed(grpc::ServerContext*,
+grpc::Status AgentService::SetMigrationSpeed(grpc::ServerContext* context,
                                              const v1::SetSpeedRequest* request,
                                              v1::MigrationProgress* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   return Reply(migrations_->SetSpeed(request->id(), request->bandwidth_mibps()), response);
 }
 
-grpc::Status AgentService::SwitchToPostCopy(grpc::ServerContext*, const v1::MigrationRef* request,
+grpc::Status AgentService::SwitchToPostCopy(grpc::ServerContext* context, const v1::MigrationRef* request,
                                             v1::MigrationProgress* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   return Reply(migrations_->SwitchToPostCopy(request->id()), response);
 }
 
-grpc::Status AgentService::AbortMigration(grpc::ServerContext*, const v1::MigrationRef* request,
+grpc::Status AgentService::AbortMigration(grpc::ServerContext* context, const v1::MigrationRef* request,
                                           v1::MigrationProgress* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   return Reply(migrations_->Abort(request->id()), response);
 }
 
-grpc::Status AgentService::ProbeBandwidth(grpc::ServerContext*, const v1::ProbeRequest* request,
+grpc::Status AgentService::ProbeBandwidth(grpc::ServerContext* context, const v1::ProbeRequest* request,
                                           v1::ProbeResult* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
   auto figures = RunProbe(request->target(), request->max_bytes(), request->max_seconds());
   if (!figures.ok()) return ToGrpcStatus(figures.status());
   response->set_mbps(figures->mbps);

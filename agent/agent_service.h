@@ -7,6 +7,7 @@
 
 #include "agent/host_switch.h"
 #include "agent/destination_policy.h"
+#include "convoy/security/authenticator.h"
 #include "agent/inventory.h"
 #include "agent/migration_manager.h"
 #include "agent/staging_service.h"
@@ -20,6 +21,9 @@ struct AgentServiceParts {
   HostSwitch* host_switch = nullptr;           // traffic and QoS in reports, ReserveIncoming
   StagingService* staging = nullptr;           // PrepareStagedIncoming
   const DestinationPolicy* policy = nullptr;   // StartMigration refuses what it refuses
+  // Who calls (null: no authentication, --insecure). Controllers may call everything; other
+  // agents only the peer calls (ReserveIncoming, PrepareStagedIncoming).
+  const security::Authenticator* authenticator = nullptr;
 };
 
 class AgentService final : public v1::Agent::Service {
@@ -53,6 +57,9 @@ class AgentService final : public v1::Agent::Service {
  private:
   Inventory* const inventory_;
   MigrationManager* const migrations_;
+  // OK for a controller's call (or without authentication), PERMISSION_DENIED otherwise.
+  grpc::Status ControllerOnly(const grpc::ServerContext& context) const;
+
   const AgentServiceParts parts_;
 };
 

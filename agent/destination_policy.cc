@@ -25,6 +25,17 @@ Status DestinationPolicy::Check(const v1::StartMigrationRequest& request) const 
         "migration of ", request.vm(), " to ", d.host(), ": migration address '",
         d.migration_address(), "' is not allowed by this agent's --allow-migration-address"));
   }
+  // The destination agent the source tells of a reservation: at an allowed address too.
+  if (!d.agent_address().empty()) {
+    const auto colon = d.agent_address().rfind(':');
+    const std::string host =
+        colon == std::string::npos ? d.agent_address() : d.agent_address().substr(0, colon);
+    if (!migration_addresses.Allows(host)) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "migration of ", request.vm(), " to ", d.host(), ": destination agent '",
+          d.agent_address(), "' is not at an address this agent's --allow-migration-address allows"));
+    }
+  }
   return absl::OkStatus();
 }
 

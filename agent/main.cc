@@ -48,6 +48,10 @@ convoy::StatusOr<std::string> PortPlus(const std::string& address, int offset) {
 // agent, each call bounded to a second.
 class IncomingNotifierClient {
  public:
+  // `credentials`: this agent's, as a client of other agents.
+  explicit IncomingNotifierClient(std::shared_ptr<grpc::ChannelCredentials> credentials)
+      : credentials_(std::move(credentials)) {}
+
   convoy::Status Notify(const std::string& agent, const std::string& id, double bps,
                         double lease_s) {
     convoy::v1::Agent::Stub* stub = nullptr;
@@ -55,8 +59,7 @@ class IncomingNotifierClient {
       std::lock_guard<std::mutex> lock(mu_);
       auto& slot = stubs_[agent];
       if (slot == nullptr) {
-        slot = convoy::v1::Agent::NewStub(
-            grpc::CreateChannel(agent, grpc::InsecureChannelCredentials()));
+        slot = convoy::v1::Agent::NewStub(grpc::CreateChannel(agent, credentials_));
       }
       stub = slot.get();
     }
@@ -70,6 +73,7 @@ class IncomingNotifierClient {
   }
 
  private:
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<convoy::v1::Agent::Stub>> stubs_;
 };
@@ -277,7 +281,7 @@ int main(int argc, char** argv) {
       spdlog::warn("no bandwidth reservation: {}", switch_detail);
     }
   }
-  IncomingNotifierClient notifier;
+  IncomingNotifierClient notifier(security->controller);
   std::unique_ptr<convoy::agent::ReservationManager> reservations;
   if (qos != nullptr) {
     reservations = std::make_unique<convoy::agent::ReservationManager>(
@@ -328,7 +332,7 @@ int main(int argc, char** argv) {
     config.relay.chunk_bytes = static_cast<size_t>(stage_chunk_kib) * 1024;
     config.relay.window_chunks = 2 * stage_window;
     staging = std::make_unique<convoy::agent::StagingService>(
-        config, stager_factory, convoy::agent::GrpcPrepareIncoming(), stage_server.get());
+        config, stager_factory, convoy::agent::GrpcPrepareIncoming(security->controller), stage_server.get());
   }
   convoy::agent::MigrationManagerOptions options;
   options.state_dir = state_dir;
@@ -354,6 +358,7 @@ int main(int argc, char** argv) {
   parts.host_switch = &host_switch;
   parts.staging = staging.get();
   parts.policy = &security->policy;
+  parts.authenticator = security->authenticator.get();
   convoy::agent::AgentService service(&inventory, &migrations, parts);
   grpc::ServerBuilder builder;
   int port = 0;

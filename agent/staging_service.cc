@@ -249,11 +249,10 @@ StatusOr<v1::StagedIncomingReply> StagingService::PrepareIncoming(
   return reply;
 }
 
-PrepareIncomingCall GrpcPrepareIncoming() {
-  return [](const std::string& address,
-            const v1::StagedIncomingRequest& request) -> StatusOr<v1::StagedIncomingReply> {
-    auto stub =
-        v1::Agent::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+PrepareIncomingCall GrpcPrepareIncoming(std::shared_ptr<grpc::ChannelCredentials> credentials) {
+  return [credentials](const std::string& address, const v1::StagedIncomingRequest& request)
+             -> StatusOr<v1::StagedIncomingReply> {
+    auto stub = v1::Agent::NewStub(grpc::CreateChannel(address, credentials));
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::StagedIncomingReply reply;

@@ -5,6 +5,8 @@
 // Only intermediaries in the agent's stage-redis configuration are ever used.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,7 +57,8 @@ class StagingService final : public Staging {
   StageServer* const server_;
 };
 
-// A PrepareIncomingCall over the Agent gRPC API (insecure channel, 10 s deadline).
-PrepareIncomingCall GrpcPrepareIncoming();
+// A PrepareIncomingCall over the Agent gRPC API with `credentials` (this agent's, as a client of
+// other agents), 10 s deadline.
+PrepareIncomingCall GrpcPrepareIncoming(std::shared_ptr<grpc::ChannelCredentials> credentials);
 
 }  // namespace convoy::agent
