@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_format.h"
+#include "cli/controller_client.h"
 #include "cli/plan_command.h"
 #include "convoy/v1/agent.grpc.pb.h"
 
@@ -17,10 +18,20 @@ namespace {
 struct Common {
   std::string agent = "127.0.0.1:7700";
   double timeout_s = 30;
+  // An agent serves only the controller (OU=controller certificates): the controller's
+  // certificate, from $CONVOY_AGENT_TLS_CERT and $CONVOY_AGENT_TLS_KEY by default (the testbed's
+  // tls/env sets them).
+  ControllerOptions tls = [] {
+    ControllerOptions o;
+    o.tls_cert = ControllerOptions::EnvOr("CONVOY_AGENT_TLS_CERT");
+    o.tls_key = ControllerOptions::EnvOr("CONVOY_AGENT_TLS_KEY");
+    o.token_file.clear();
+    return o;
+  }();
 };
 
 std::unique_ptr<v1::Agent::Stub> Connect(const Common& c) {
-  return v1::Agent::NewStub(grpc::CreateChannel(c.agent, grpc::InsecureChannelCredentials()));
+  return v1::Agent::NewStub(grpc::CreateChannel(c.agent, ClientCredentials(c.tls)));
 }
 
 void Deadline(grpc::ClientContext* context, double seconds) {
@@ -88,6 +99,13 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   auto common = std::make_shared<Common>();
   agent->add_option("--agent,-a", common->agent, "The agent's address (host:port)");
   agent->add_option("--timeout-s", common->timeout_s, "Deadline of each call");
+  agent->add_option("--tls-ca", common->tls.tls_ca, "CA of the agent's certificate ($CONVOY_TLS_CA)");
+  agent->add_option("--tls-cert", common->tls.tls_cert,
+                    "A controller's certificate (OU=controller; $CONVOY_AGENT_TLS_CERT)");
+  agent->add_option("--tls-key", common->tls.tls_key,
+                    "The key of --tls-cert ($CONVOY_AGENT_TLS_KEY)");
+  agent->add_flag("--insecure", common->tls.insecure,
+                  "Plaintext: for an agent run with --insecure ($CONVOY_INSECURE=1)");
 
   auto* d = agent->add_subcommand("describe", "The host and its VMs, as JSON");
   auto rate_ms = std::make_shared<uint32_t>(0);

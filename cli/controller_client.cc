@@ -23,10 +23,7 @@ std::string ControllerOptions::EnvOr(const char* name) {
   return env != nullptr ? env : "";
 }
 
-namespace {
-
-// The channel's credentials, or a message and exit 2.
-std::shared_ptr<grpc::ChannelCredentials> Credentials(const ControllerOptions& options) {
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const ControllerOptions& options) {
   const auto fail = [](const std::string& why) {
     std::fprintf(stderr, "convoy: %s\n", why.c_str());
     std::exit(2);
@@ -57,8 +54,6 @@ std::shared_ptr<grpc::ChannelCredentials> Credentials(const ControllerOptions& o
   return credentials;
 }
 
-}  // namespace
-
 void AddControllerOptions(CLI::App* command, ControllerOptions* options) {
   command->add_option("--controller", options->address,
                       "The controller's address, HOST:PORT (default: $CONVOY_CONTROLLER, else "
@@ -80,7 +75,7 @@ void AddControllerOptions(CLI::App* command, ControllerOptions* options) {
 
 ControllerClient::ControllerClient(const ControllerOptions& options)
     : options_(options),
-      stub_(v1::Controller::NewStub(grpc::CreateChannel(options.address, Credentials(options)))) {}
+      stub_(v1::Controller::NewStub(grpc::CreateChannel(options.address, ClientCredentials(options)))) {}
 
 void ControllerClient::SetDeadline(grpc::ClientContext* context, double extra_s) const {
   const double seconds = options_.timeout_s + extra_s;

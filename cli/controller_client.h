@@ -44,6 +44,11 @@ struct ControllerOptions {
 // `command`, bound to *options (which must outlive parsing).
 void AddControllerOptions(CLI::App* command, ControllerOptions* options);
 
+// The channel credentials `options` ask for: TLS verifying the server against tls_ca, with the
+// client certificate or the bearer token, or plaintext with `insecure`. Credentials that cannot
+// be read end the program with a message and exit code 2.
+std::shared_ptr<grpc::ChannelCredentials> ClientCredentials(const ControllerOptions& options);
+
 // A client of one controller: TLS with a client certificate or a bearer token, or plaintext
 // under --insecure. Creating it does not connect; the first call does, and fails with
 // UNAVAILABLE when nothing answers. Credentials that cannot be read end the program with a

@@ -28,6 +28,9 @@ trap cleanup EXIT
 
 declare -A IP AGENT URI
 while read -r name ip uri agent; do IP[$name]=$ip; AGENT[$name]=$agent; URI[$name]=$uri; done <"$STATE/hosts"
+# The agents serve TLS: `convoy agent` presents the testbed controller's certificate.
+# shellcheck disable=SC1091
+[[ ! -f "$STATE/tls/env" ]] || . "$STATE/tls/env"
 
 GUEST=bench-overhead
 "$ROOT/scripts/testbed" guest "$GUEST" --host h1 --memory-mib "$MEM" >/dev/null

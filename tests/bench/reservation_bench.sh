@@ -25,6 +25,9 @@ TB="$ROOT/scripts/testbed"
 trap '"$TB" down >/dev/null' EXIT
 declare -A IP AGENT
 while read -r name ip _ agent; do IP[$name]=$ip; AGENT[$name]=$agent; done <"$STATE/hosts"
+# The agents serve TLS: `convoy agent` presents the testbed controller's certificate.
+# shellcheck disable=SC1091
+[[ ! -f "$STATE/tls/env" ]] || . "$STATE/tls/env"
 
 beats() { { grep -a -c "convoy-alive $1 " "$STATE/guests/$1.log" 2>/dev/null || true; } | tail -1; }
 wait_boot() { for _ in $(seq 1 120); do (($(beats "$1") >= 3)) && return 0; sleep 0.5; done; return 1; }

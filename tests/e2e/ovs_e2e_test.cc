@@ -250,7 +250,7 @@ TEST_F(OvsE2eTest, TheControllerSeesTheThreeTierAppsTrafficMatrix) {
   ASSERT_TRUE(bed->StartGuest("idle", "h3", 96, "cpuburn", &error, "--ip 10.77.0.124/24")) << error;
 
   // The controller's own inventory, talking to the real agents.
-  auto dialer = controller::MakeGrpcAgentDialer();
+  auto dialer = controller::MakeGrpcAgentDialer(10000, bed->ControllerCredentials());
   controller::Inventory inventory(dialer.get(), controller::InventoryOptions{});
   for (const auto& h : bed->hosts()) {
     v1::AgentHello hello;
