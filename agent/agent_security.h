@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/destination_policy.h"
+#include "convoy/security/authenticator.h"
 #include "convoy/security/daemon_tls.h"
 
 namespace convoy::agent {
