@@ -266,6 +266,17 @@ bool Executor::StartMigration(v1::Action* a) {
                               : 300);
   request.set_auto_converge(request.mode() == "pre-copy" && !a->planned().converges());
   request.set_timeout_s(options_.migration_timeout_s);
+  if (a->planned().stage_via_size() > 0) {
+    // Staged as planned when both agents' configurations allow it; an urgent eviction still
+    // goes, directly, when they do not.
+    auto staging = inventory_->StagingFor(
+        a->host(), a->to(), {a->planned().stage_via().begin(), a->planned().stage_via().end()});
+    if (staging.ok()) {
+      *request.mutable_staging() = *staging;
+    } else {
+      Note(a, absl::StrCat("not staged, migrating directly: ", staging.status().message()));
+    }
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     a->set_agent_migration_id(request.id());

@@ -52,6 +52,10 @@ class Inventory {
   StatusOr<std::shared_ptr<AgentChannel>> Channel(const std::string& host);
   // How a source reaches `host` for a migration.
   StatusOr<v1::Destination> DestinationOf(const std::string& host);
+  // The staging of a migration from `source` to `destination` through the hosts `via`
+  // (staging_routes.h); FAILED_PRECONDITION when the agents' configurations do not allow it.
+  StatusOr<v1::Staging> StagingFor(const std::string& source, const std::string& destination,
+                                   const std::vector<std::string>& via);
   // Where the VM runs according to the last reports ("" when no report has it); during a
   // migration, its source.
   std::string HostOf(const std::string& vm);

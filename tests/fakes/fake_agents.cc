@@ -158,6 +158,7 @@ StatusOr<v1::MigrationProgress> FakeAgents::Start(const std::string& host,
     started_ids_.push_back(request.id());
     speeds_[request.id()] = request.bandwidth_mibps();
     modes_[request.vm()] = request.mode();
+    stagings_[request.vm()] = request.staging();
   }
   InjectRunning(request, host);
   return Get(host, request.id());

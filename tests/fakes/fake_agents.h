@@ -48,6 +48,8 @@ class FakeAgents : public controller::AgentDialer {
   std::map<std::string, double> speeds() { return Locked([&] { return speeds_; }); }
   // The mode each started migration was asked for, by VM.
   std::map<std::string, std::string> modes() { return Locked([&] { return modes_; }); }
+  // The staging each started migration was asked for, by VM (empty when direct).
+  std::map<std::string, v1::Staging> stagings() { return Locked([&] { return stagings_; }); }
   int aborts() { return Locked([&] { return aborts_; }); }
   // Registers a migration as if an earlier controller had started it.
   void InjectRunning(const v1::StartMigrationRequest& request, const std::string& source);
@@ -85,6 +87,7 @@ class FakeAgents : public controller::AgentDialer {
   std::vector<std::string> started_ids_;
   std::map<std::string, double> speeds_;
   std::map<std::string, std::string> modes_;
+  std::map<std::string, v1::Staging> stagings_;
   std::map<std::string, double> dirty_;
 };
 
