@@ -267,12 +267,25 @@ bool Executor::StartMigration(v1::Action* a) {
       op_.request().request().downtime_ms() > 0 ? op_.request().request().downtime_ms() : 300);
   request.set_auto_converge(request.mode() == "pre-copy" && !a->planned().converges());
   request.set_timeout_s(options_.migration_timeout_s);
+  if (a->planned().stage_via_size() > 0) {
+    // Staged as planned when both agents' configurations allow it; an urgent eviction still
+    // goes, directly, when they do not.
+    auto staging = inventory_->StagingFor(
+        a->host(), a->to(), {a->planned().stage_via().begin(), a->planned().stage_via().end()});
+    if (staging.ok()) {
+      *request.mutable_staging() = *staging;
+    } else {
+      Note(a, absl::StrCat("not staged, migrating directly: ", staging.status().message()));
+    }
+  }
   // SOLive's reservation on the source's switch (and, through its agent, the destination's).
   const v1::EvacuationRequest& asked = op_.request().request();
   const std::string reservation = asked.reservation().empty() || asked.reservation() == "auto"
                                       ? (inventory_->CanReserve(a->host()) ? "adaptive" : "none")
                                       : asked.reservation();
-  if (reservation != "none") {
+  // A staged stream goes to the intermediaries' Redis, not to the port range a reservation
+  // matches: it is not reserved.
+  if (reservation != "none" && !request.has_staging()) {
     request.mutable_reservation()->set_policy(reservation);
     request.mutable_reservation()->set_urgency_pct(asked.urgency_pct() > 0 ? asked.urgency_pct()
                                                                            : 75);

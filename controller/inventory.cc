@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "controller/staging_routes.h"
 
 namespace convoy::controller {
 namespace {
@@ -156,6 +157,8 @@ v1::InventoryResponse Inventory::Snapshot() {
   // cluster has it once, where it is reported best (VmRank).
   std::map<std::string, std::pair<int, v1::Vm>> vms;
   std::vector<std::string> vm_order;
+  std::map<std::string, v1::AgentHello> hellos;
+  for (const auto& [name, e] : agents_) hellos[name] = e.hello;
   for (const auto& [name, e] : agents_) {
     v1::AgentState* s = out.add_agents();
     s->set_name(name);
@@ -174,6 +177,7 @@ v1::InventoryResponse Inventory::Snapshot() {
     h->set_cpus(e.report.cpus());
     h->set_memory_gib(e.report.memory_mib() / 1024.0);
     h->set_online(!e.off);
+    for (const auto& via : StageViaHosts(e.hello, hellos)) h->add_stage_via(via);
     // The NIC is what the probe measured, when that is less than what the agent declared.
     double measured = 0;
     for (const auto& [pair, mbps] : bandwidth_mbps_) {
@@ -286,6 +290,21 @@ std::vector<v1::Traffic> Inventory::MeasuredTraffic() const {
   std::stable_sort(out.begin(), out.end(),
                    [](const v1::Traffic& x, const v1::Traffic& y) { return x.kbps() > y.kbps(); });
   return out;
+}
+
+StatusOr<v1::Staging> Inventory::StagingFor(const std::string& source,
+                                             const std::string& destination,
+                                             const std::vector<std::string>& via) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, v1::AgentHello> hellos;
+  for (const auto& [name, e] : agents_) hellos[name] = e.hello;
+  auto from = hellos.find(source);
+  auto to = hellos.find(destination);
+  if (from == hellos.end() || to == hellos.end()) {
+    return absl::UnavailableError(absl::StrCat("host ", from == hellos.end() ? source : destination,
+                                               " has no agent registered"));
+  }
+  return controller::StagingFor(from->second, to->second, hellos, via);
 }
 
 std::string Inventory::HostOf(const std::string& vm) {

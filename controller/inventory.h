@@ -55,6 +55,10 @@ class Inventory {
   StatusOr<v1::Destination> DestinationOf(const std::string& host);
   // Whether the host's agent said it can reserve bandwidth (an Open vSwitch), in its last report.
   bool CanReserve(const std::string& host);
+  // The staging of a migration from `source` to `destination` through the hosts `via`
+  // (staging_routes.h); FAILED_PRECONDITION when the agents' configurations do not allow it.
+  StatusOr<v1::Staging> StagingFor(const std::string& source, const std::string& destination,
+                                   const std::vector<std::string>& via);
   // Where the VM runs according to the last reports ("" when no report has it); during a
   // migration, its source.
   std::string HostOf(const std::string& vm);

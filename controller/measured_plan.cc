@@ -47,8 +47,11 @@ v1::Plan MeasuredPlan(const v1::Operation& op) {
     sent += p.data_processed_mib();
     ++n;
     finish_s[a.vm()] = end;
+    // A staged migration left its source when the last byte was in Redis.
+    const bool staged = p.staging().evicted();
+    if (staged) m->set_eviction_s(p.staging().evicted_at_unix_s() - t0);
     auto& eviction = (*out.mutable_eviction_s())[a.host()];
-    eviction = std::max(eviction, end);
+    eviction = std::max(eviction, staged ? m->eviction_s() : end);
   }
   out.set_makespan_s(makespan);
   out.set_total_sent_mib(sent);

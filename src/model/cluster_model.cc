@@ -35,6 +35,11 @@ StatusOr<ClusterModel> ClusterModel::Build(const v1::Scenario& s) {
     m.host_index_.emplace(info.name, i);
     m.hosts_.push_back(std::move(info));
   }
+  for (int i = 0; i < s.hosts_size(); ++i) {
+    for (const auto& via : s.hosts(i).stage_via()) {
+      if (auto j = m.FindHost(via); j && *j != i) m.hosts_[i].stage_via.push_back(*j);
+    }
+  }
   for (const auto& l : s.links()) {
     LinkInfo info;
     info.switch_a = switch_id(l.a());

@@ -70,6 +70,18 @@ void ValidateHosts(const v1::Scenario& s, Problems* p,
                           h.power().idle_w()));
     }
   }
+  // Intermediaries are named after every host is known.
+  for (int i = 0; i < s.hosts_size(); ++i) {
+    const auto& h = s.hosts(i);
+    for (int j = 0; j < h.stage_via_size(); ++j) {
+      const std::string path = absl::StrCat("hosts[", i, "].stage_via[", j, "]");
+      if (h.stage_via(j) == h.name()) {
+        p->Add(path + ": a host cannot stage through itself");
+      } else if (!hosts->contains(h.stage_via(j))) {
+        p->Add(absl::StrCat(path, ": unknown host '", h.stage_via(j), "'"));
+      }
+    }
+  }
 }
 
 // Switches need not carry hosts (a core switch has none), so a link may name a switch that

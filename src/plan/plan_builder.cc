@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "convoy/common/units.h"
 #include "src/plan/host_power.h"
+#include "src/plan/staging_choice.h"
 
 namespace convoy::plan {
 namespace {
@@ -45,7 +46,7 @@ void AddMetrics(const Problem& p, const Schedule& s, v1::Plan* plan) {
     const int src = p.movers[sm.mover].src;
     if (!p.evacuated[src]) continue;
     double& e = eviction[m.hosts()[src].name];
-    e = std::max(e, sm.end_s);
+    e = std::max(e, sm.stage_via.empty() ? sm.end_s : sm.eviction_s);
   }
   PowerSummary power = SummarisePower(p, s.power, end_s);
   plan->set_peak_online_hosts(static_cast<uint32_t>(power.peak_online_hosts));
@@ -83,8 +84,10 @@ void CheckCaps(const Problem& p, const Schedule& s, v1::Plan* plan) {
 
 }  // namespace
 
-v1::Plan BuildPlan(const Problem& p, const Schedule& s) {
+v1::Plan BuildPlan(const Problem& p, const Schedule& schedule) {
   const auto& m = *p.model;
+  Schedule s = schedule;
+  ChooseStaging(p, &s);
   v1::Plan plan;
   plan.set_strategy(s.strategy);
   std::vector<const ScheduledMigration*> migrations;
@@ -109,6 +112,8 @@ v1::Plan BuildPlan(const Problem& p, const Schedule& s) {
     out->set_note(sm->note);
     out->set_execution_transfer_s(sm->execution_transfer_s);
     out->set_coordinated_app(sm->coordinated_app);
+    for (int i : sm->stage_via) out->add_stage_via(m.hosts()[i].name);
+    if (!sm->stage_via.empty()) out->set_eviction_s(sm->eviction_s);
   }
   for (const auto& note : s.notes) plan.add_notes(note);
   std::vector<ScheduledPower> power = s.power;

@@ -21,6 +21,8 @@ struct ScheduledMigration {
   double execution_transfer_s = 0;
   std::string note;
   std::string coordinated_app;  // set when COMMA coordinates it with its app
+  std::vector<int> stage_via;   // intermediaries when staged (ChooseStaging); empty: direct
+  double eviction_s = 0;        // a staged migration's last byte into Redis, plan time
 };
 
 struct ScheduledPower {

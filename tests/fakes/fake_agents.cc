@@ -163,6 +163,7 @@ StatusOr<v1::MigrationProgress> FakeAgents::Start(const std::string& host,
     speeds_[request.id()] = request.bandwidth_mibps();
     modes_[request.vm()] = request.mode();
     reservations_[request.vm()] = request.reservation();
+    stagings_[request.vm()] = request.staging();
   }
   InjectRunning(request, host);
   return Get(host, request.id());

@@ -84,6 +84,10 @@ class FakeAgents : public controller::AgentDialer {
   std::map<std::string, v1::BandwidthReservation> reservations() {
     return Locked([&] { return reservations_; });
   }
+  // The staging each started migration was asked for, by VM (empty when direct).
+  std::map<std::string, v1::Staging> stagings() {
+    return Locked([&] { return stagings_; });
+  }
   // Registers a migration as if an earlier controller had started it.
   void InjectRunning(const v1::StartMigrationRequest& request, const std::string& source);
 
@@ -125,6 +129,7 @@ class FakeAgents : public controller::AgentDialer {
   std::map<std::string, std::string> macs_;
   std::map<std::string, std::vector<std::string>> peer_macs_;
   std::map<std::string, v1::BandwidthReservation> reservations_;
+  std::map<std::string, v1::Staging> stagings_;
   std::map<std::string, double> dirty_;
 };
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "controller/action_graph.h"
 #include "controller/inventory.h"
 #include "controller/operations.h"
@@ -474,6 +475,64 @@ TEST_F(ExecutorTest, AVmMigratingIsInTheInventoryOnceOnItsSource) {
   EXPECT_TRUE(preview.ok()) << preview.status();
   agents_.SetStepMib(512);
   EXPECT_EQ(WaitEnd(op->id()).state(), "succeeded");
+}
+
+TEST_F(ExecutorTest, AnUrgentEvictionToASlowDestinationIsStagedThroughTheAgentsRedis) {
+  // h2 and h4 run the Redis servers h1 and h3 may stage through; h3 takes a quarter of h1's rate.
+  for (const char* h : {"h1", "h2", "h3", "h4"}) {
+    v1::AgentHello hello;
+    hello.set_name(h);
+    hello.set_address(std::string(h) + ":7700");
+    hello.set_libvirt_uri(absl::StrCat("qemu+tcp://", h, "/system"));
+    hello.mutable_host()->set_nic_gbps(std::string(h) == "h3" ? 0.25 : 1);
+    hello.mutable_host()->set_switch_("s");
+    hello.add_stage_redis("h2:6379");
+    hello.add_stage_redis("h4:6379");
+    ASSERT_TRUE(inventory_->Heartbeat(hello).ok());
+  }
+  v1::SubmitRequest submit;
+  v1::ControllerPlanRequest* request = submit.mutable_request();
+  request->mutable_request()->add_evacuate("h1");
+  request->mutable_request()->add_to("h3");
+  request->mutable_request()->set_urgency_pct(95);
+  request->mutable_request()->set_power_off(false);
+  auto op = operations_->Submit(submit);
+  ASSERT_TRUE(op.ok()) << op.status();
+  const v1::Operation end = WaitEnd(op->id());
+  EXPECT_EQ(end.state(), "succeeded") << end.error();
+  const auto stagings = agents_.stagings();
+  for (const char* vm : {"web", "db"}) {
+    ASSERT_TRUE(stagings.contains(vm)) << vm;
+    const v1::Staging& s = stagings.at(vm);
+    EXPECT_EQ(std::vector<std::string>(s.intermediaries().begin(), s.intermediaries().end()),
+              (std::vector<std::string>{"h2:6379", "h4:6379"}))
+        << vm;
+    EXPECT_EQ(s.destination_agent(), "h3:7700") << vm;
+  }
+  for (const auto& a : end.actions()) {
+    if (a.kind() == "migrate") {
+      EXPECT_EQ(a.planned().stage_via_size(), 2) << a.id();
+    }
+  }
+}
+
+TEST_F(ExecutorTest, WithoutUrgencyNothingIsStaged) {
+  v1::AgentHello hello;
+  hello.set_name("h1");
+  hello.set_address("h1:7700");
+  hello.set_libvirt_uri("qemu+tcp://h1/system");
+  hello.mutable_host()->set_nic_gbps(1);
+  hello.mutable_host()->set_switch_("s");
+  hello.add_stage_redis("h2:6379");
+  ASSERT_TRUE(inventory_->Heartbeat(hello).ok());
+  v1::SubmitRequest submit;
+  *submit.mutable_request() = Evacuate({"h1"});
+  auto op = operations_->Submit(submit);
+  ASSERT_TRUE(op.ok()) << op.status();
+  EXPECT_EQ(WaitEnd(op->id()).state(), "succeeded");
+  for (const auto& [vm, staging] : agents_.stagings()) {
+    EXPECT_EQ(staging.intermediaries_size(), 0) << vm;
+  }
 }
 
 }  // namespace

@@ -26,6 +26,7 @@ struct HostInfo {
   double boot_s = 0, shutdown_s = 0;
   bool online = true;
   uint32_t hash_id = 0;
+  std::vector<int> stage_via;  // hosts whose Redis this host may stage migrations through
 };
 
 struct VmInfo {

@@ -43,6 +43,13 @@ struct PlannerOptions {
   std::vector<double> min_shares = {1.0, 0.5, 1.0 / 3.0, 0.25};
   // How many candidate destinations placement compares for each source host or VM.
   int placement_candidates = 64;
+  // SOLive's scatter-gather: a migration is staged through its source's intermediaries
+  // (Host.stage_via) only when the request's urgency_pct is at least this (eviction matters
+  // more than the VM's pause) and its direct rate is at most staging_max_direct_share of the
+  // rate the source can push into the intermediaries (below that, staging evicts sooner than
+  // the direct migration ends on the testbed: docs/results.md, Fig. 8).
+  double staging_min_urgency_pct = 90;
+  double staging_max_direct_share = 0.7;
 };
 
 // Plans `request` on `model` with the strategy the request names (convoy when empty).
