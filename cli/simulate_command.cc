@@ -56,7 +56,7 @@ int RunSimulate(const SimulateArgs& args) {
   if (!cluster.ok()) return Fail(std::string(cluster.status().message()));
   std::vector<std::string> strategies = args.strategies;
   if (strategies.empty()) strategies = sim::AllSimStrategies();
-  std::vector<sim::Run> runs;
+  std::vector<sim::StrategyRun> runs;
   for (const auto& s : strategies) {
     auto run = sim::MakeRun(*cluster, scenario->request(), s);
     if (!run.ok()) return Fail(std::string(run.status().message()));

@@ -48,6 +48,13 @@ bool Admission::Fits(const std::vector<AdmissionItem>& unit) const {
   return true;
 }
 
+bool Admission::MayStart(const AdmissionItem& item) const {
+  if (policy_.max_actions > 0 && actions_ >= policy_.max_actions) return false;
+  if (!item.migration) return true;
+  if (policy_.max_migrations > 0 && migrations_ >= policy_.max_migrations) return false;
+  return policy_.max_per_source <= 0 || per_source_[item.src] < policy_.max_per_source;
+}
+
 void Admission::Start(const std::vector<AdmissionItem>& unit) {
   for (const auto& item : unit) {
     ++actions_;

@@ -24,6 +24,9 @@ class Admission {
   // start next to what runs now. A resource with no migration running admits any unit, so a
   // plan wider than a link cannot deadlock.
   bool Fits(const std::vector<AdmissionItem>& unit) const;
+  // Whether `item` alone could start under the counting caps (not the bandwidth): a quick
+  // filter before the controller's rules are asked about it.
+  bool MayStart(const AdmissionItem& item) const;
   void Start(const std::vector<AdmissionItem>& unit);
   void Finish(const AdmissionItem& item);
 

@@ -17,7 +17,7 @@ double Now() { return sg4::Engine::get_clock(); }
 
 }  // namespace
 
-Dispatcher::Dispatcher(RunContext* ctx, const Run& run)
+Dispatcher::Dispatcher(RunContext* ctx, const StrategyRun& run)
     : ctx_(ctx),
       run_(run),
       actions_(controller::BuildActions(run.plan)),
@@ -40,7 +40,10 @@ Dispatcher::Dispatcher(RunContext* ctx, const Run& run)
       info.item.src = info.host;
       info.item.mbps = a.planned().bandwidth_mbps();
       info.item.path = &ctx->platform().Path(info.host, info.to);
-      if (!a.planned().coordinated_app().empty()) groups_[GroupKey(i)].push_back(i);
+      if (!a.planned().coordinated_app().empty()) {
+        info.group = absl::StrCat(a.planned().coordinated_app(), "#", a.planned().group());
+        groups_[info.group].push_back(i);
+      }
     } else {
       info.kind = a.kind() == "boot" ? Kind::kBoot : Kind::kShutdown;
       info.planned_start_s = power_start[a.id()];
@@ -60,22 +63,17 @@ Dispatcher::Dispatcher(RunContext* ctx, const Run& run)
   trace_.set_strategy(run.strategy);
 }
 
-std::string Dispatcher::GroupKey(int i) const {
-  const auto& planned = actions_[i].planned();
-  if (actions_[i].kind() != "migrate" || planned.coordinated_app().empty()) return "";
-  return absl::StrCat(planned.coordinated_app(), "#", planned.group());
-}
-
 void Dispatcher::Setup() {
   const auto& model = ctx_->model();
   for (std::size_t h = 0; h < model.hosts().size(); ++h) {
     if (!model.hosts()[h].online) ctx_->platform().host(static_cast<int>(h))->turn_off();
   }
+  for (std::size_t h = 0; h < model.hosts().size(); ++h) {
+    if (model.hosts()[h].online) ctx_->loads().StartHost(static_cast<int>(h));
+  }
   for (std::size_t v = 0; v < model.vms().size(); ++v) {
     const int host = model.vms()[v].host;
-    if (!model.hosts()[host].online) continue;
-    ctx_->LoadVm(static_cast<int>(v), host);
-    ctx_->StartTraffic(static_cast<int>(v));
+    if (model.hosts()[host].online) ctx_->loads().Place(static_cast<int>(v), host);
   }
   ctx_->meter().Start(ctx_->platform().control());
   for (int i = 0; i < actions_.size(); ++i) {
@@ -103,7 +101,7 @@ void Dispatcher::Main() {
     measures_.energy_j += sg_host_get_consumed_energy(ctx_->platform().host(static_cast<int>(h)));
   }
   measures_.peak_power_w = ctx_->meter().peak_w();
-  ctx_->StopAll();
+  ctx_->loads().ReleaseAll();
 }
 
 std::vector<v1::Action*> Dispatcher::Candidates() {
@@ -117,11 +115,14 @@ std::vector<v1::Action*> Dispatcher::Candidates() {
   for (int i : running_) {
     if (info_[i].kind == Kind::kMigrate) add(i);
   }
-  for (const auto& [start, i] : pool_) add(i);
+  // Pending actions the policy's caps hold back are left out (a coordinated group is always
+  // asked about whole: the caps never split one).
   for (const auto& [start, i] : pool_) {
-    const std::string key = GroupKey(i);
-    if (key.empty()) continue;
-    for (int j : groups_[key]) {
+    if (!info_[i].group.empty() || admission_.MayStart(info_[i].item)) add(i);
+  }
+  for (const auto& [start, i] : pool_) {
+    if (info_[i].group.empty()) continue;
+    for (int j : groups_[info_[i].group]) {
       if (actions_[j].state() != controller::kPending) continue;
       add(j);
       for (const auto& d : actions_[j].depends_on()) {
@@ -136,6 +137,7 @@ std::vector<v1::Action*> Dispatcher::Candidates() {
 }
 
 void Dispatcher::StartReady() {
+  if (pool_.empty()) return;  // nothing waits: nothing can start
   std::vector<std::string> ready;
   {
     // A view of the candidates for ReadyActions, without copying them: the field holds the
@@ -147,8 +149,8 @@ void Dispatcher::StartReady() {
   }
   for (std::size_t k = 0; k < ready.size();) {
     std::vector<int> unit = {index_.at(ready[k++])};
-    const std::string key = GroupKey(unit[0]);
-    while (!key.empty() && k < ready.size() && GroupKey(index_.at(ready[k])) == key) {
+    const std::string& key = info_[unit[0]].group;
+    while (!key.empty() && k < ready.size() && info_[index_.at(ready[k])].group == key) {
       unit.push_back(index_.at(ready[k++]));
     }
     std::vector<AdmissionItem> items;
@@ -180,7 +182,7 @@ void Dispatcher::StartPower(int i) {
   if (!boot) {
     // As the controller: never power off a host a VM still runs on.
     for (std::size_t v = 0; v < ctx_->model().vms().size(); ++v) {
-      if (ctx_->vm_host(static_cast<int>(v)) != info.host) continue;
+      if (ctx_->loads().host_of(static_cast<int>(v)) != info.host) continue;
       Event refused;
       refused.action = i;
       refused.outcome.note =
@@ -202,6 +204,7 @@ void Dispatcher::StartPower(int i) {
       machine->set_pstate(0);
     } else {
       sg4::this_actor::sleep_for(duration_s);
+      ctx->loads().ReleaseHost(h);
       machine->turn_off();
     }
     ctx->meter().Touch(h);
@@ -228,6 +231,15 @@ void Dispatcher::StartMigration(int i) {
   if (run_.policy.cap_at_planned && planned.bandwidth_mbps() > 0) {
     task.limit_bytes_per_s = planned.bandwidth_mbps() * 1e6 / 8.0;
     task.initial_rate_mibps = MbpsToMibps(planned.bandwidth_mbps());
+    if (!planned.coordinated_app().empty()) {
+      task.app = planned.coordinated_app();
+      task.group = static_cast<int>(planned.group());
+      for (const auto& a : actions_) {
+        if (a.kind() == "migrate" && a.planned().coordinated_app() == task.app) {
+          task.app_bytes_per_s += a.planned().bandwidth_mbps() * 1e6 / 8.0;
+        }
+      }
+    }
   } else {
     task.initial_rate_mibps = MbpsToMibps(bottleneck_mbps * ctx_->options().goodput_fraction);
   }
@@ -237,11 +249,6 @@ void Dispatcher::StartMigration(int i) {
 }
 
 void Dispatcher::Handle(const Event& e) {
-  if (e.kind == Event::kLoadVm) {
-    ctx_->LoadVm(e.vm, e.host);
-    ctx_->StartTraffic(e.vm);
-    return;
-  }
   const int i = e.action;
   const Info& info = info_[i];
   running_.erase(i);
@@ -270,6 +277,8 @@ void Dispatcher::Handle(const Event& e) {
       state = controller::kFailed;
       trace_.add_notes(absl::StrCat(a.id(), ": ", e.outcome.note));
     } else {
+      // A host that is on computes its VMs' load (the computation is this actor's).
+      if (info.kind == Kind::kBoot) ctx_->loads().StartHost(info.host);
       auto* p = trace_.add_power();
       p->set_host(a.host());
       p->set_action(a.kind());

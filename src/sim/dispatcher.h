@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -25,7 +26,7 @@ namespace convoy::sim {
 class Dispatcher {
  public:
   // `run` and `ctx` outlive the dispatcher.
-  Dispatcher(RunContext* ctx, const Run& run);
+  Dispatcher(RunContext* ctx, const StrategyRun& run);
 
   // The body of the run's main actor.
   void Main();
@@ -42,6 +43,7 @@ class Dispatcher {
     double planned_start_s = 0;
     double started_s = 0;
     int deps_left = 0;
+    std::string group;  // "app#group" of a coordinated migration, else empty
     std::vector<int> dependents;
     AdmissionItem item;
   };
@@ -57,13 +59,12 @@ class Dispatcher {
   void Handle(const Event& e);
   void Finished(int i, const std::string& state);
   void SkipUnreachable();
-  std::string GroupKey(int i) const;
 
   RunContext* ctx_;
-  const Run& run_;
+  const StrategyRun& run_;
   controller::Actions actions_;
   std::vector<Info> info_;
-  std::map<std::string, int> index_;
+  std::unordered_map<std::string, int> index_;
   std::map<std::string, std::vector<int>> groups_;
   std::set<std::pair<double, int>> pool_;  // pending, dependencies done: (planned start, index)
   std::set<int> running_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "convoy/common/units.h"
@@ -27,6 +28,10 @@ class Migrator {
 
   MigrationOutcome Run() {
     out_.start_s = Now();
+    if (paced()) {
+      ctx_->pacer().Join(task_.app, task_.vm, task_.group, task_.limit_bytes_per_s,
+                         task_.app_bytes_per_s);
+    }
     if (task_.mode == "stop-and-copy") {
       StopAndCopy();
     } else if (task_.mode == "pre-copy") {
@@ -35,6 +40,7 @@ class Migrator {
       PostCopy();  // post-copy, enlightened (planned as post-copy until guests report priorities)
     }
     out_.end_s = Now();
+    if (paced()) ctx_->pacer().Left(task_.app, task_.vm);
     return out_;
   }
 
@@ -44,6 +50,8 @@ class Migrator {
     bool converged = false;
     bool timed_out = false;
   };
+
+  bool paced() const { return !task_.app.empty() && task_.limit_bytes_per_s > 0; }
 
   double DiskBound() const {
     return vm_.disk_wws_mib > 0 ? std::min(vm_.disk_wws_mib, vm_.disk_mib) : vm_.disk_mib;
@@ -59,8 +67,15 @@ class Migrator {
     if (mib <= 0) return true;
     if (deadline_s <= t0) return false;
     const double bytes = mib * kBytesPerMiB;
-    sg4::CommPtr flow = StartFlow(ctx_->platform().host(task_.src),
-                                  ctx_->platform().host(task_.dst), bytes, task_.limit_bytes_per_s);
+    const double limit =
+        paced() ? ctx_->pacer().LimitFor(task_.app, task_.vm) : task_.limit_bytes_per_s;
+    KernelAction* action = nullptr;
+    sg4::CommPtr flow =
+        StartFlow(ctx_->platform().host(task_.src), ctx_->platform().host(task_.dst), bytes, limit,
+                  paced() ? &action : nullptr);
+    if (paced()) ctx_->pacer().Track(task_.app, task_.vm, action);
+    const bool first_pass = std::exchange(first_pass_, false);
+    bool done = true;
     if (deadline_s == kInf) {
       flow->wait();
     } else {
@@ -70,12 +85,16 @@ class Migrator {
         const double left = flow->get_remaining();
         flow->cancel();
         out_.sent_mib += (bytes - left) / kBytesPerMiB;
-        *elapsed_s = Now() - t0;
-        return false;
+        done = false;
       }
     }
-    out_.sent_mib += mib;
+    if (paced()) {
+      ctx_->pacer().Track(task_.app, task_.vm, nullptr);
+      if (first_pass) ctx_->pacer().MovedOn(task_.app, task_.vm);
+    }
     *elapsed_s = Now() - t0;
+    if (!done) return false;
+    out_.sent_mib += mib;
     return true;
   }
 
@@ -87,6 +106,14 @@ class Migrator {
                  Phase* phase) {
     double pending = first_mib;
     while (true) {
+      if (paced()) {
+        // Held while other members of its app have their turn; its VM keeps writing.
+        const double held_s = ctx_->pacer().WaitTurn(task_.app, task_.vm);
+        if (held_s > 0) {
+          pending = std::min(pending + dirty_mibps * held_s * ctx_->vm_variation(task_.vm).Next(),
+                             bound_mib);
+        }
+      }
       if (pending <= rate_mibps_ * downtime_s()) {
         phase->converged = true;
         return pending;
@@ -103,14 +130,11 @@ class Migrator {
     }
   }
 
-  void Pause() { ctx_->PauseVm(task_.vm); }
+  void Pause() { ctx_->loads().Pause(task_.vm); }
+  // The switch-over, then the VM runs (computes, sends and receives) on the destination.
   void Resume() {
     sg4::this_actor::sleep_for(switchover_s());
-    Event e;
-    e.kind = Event::kLoadVm;
-    e.vm = task_.vm;
-    e.host = task_.dst;
-    ctx_->Post(std::move(e));
+    ctx_->loads().Place(task_.vm, task_.dst);
   }
 
   // The disk (storage pre-copy) before memory; returns what is left of it.
@@ -187,6 +211,7 @@ class Migrator {
   const model::VmInfo& vm_;
   const predict::PredictorConfig& config_;
   double rate_mibps_;
+  bool first_pass_ = true;
   MigrationOutcome out_;
 };
 
@@ -199,7 +224,6 @@ bool IsSimulatedMode(const std::string& mode) {
 
 void RunMigration(RunContext* ctx, const MigrationTask& task) {
   Event done;
-  done.kind = Event::kActionDone;
   done.action = task.action;
   done.outcome = Migrator(ctx, task).Run();
   ctx->Post(std::move(done));

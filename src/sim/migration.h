@@ -16,13 +16,18 @@ struct MigrationTask {
   std::string mode;  // pre-copy | post-copy | enlightened | stop-and-copy
   // Speed limit of the migration stream, B/s (<= 0: none).
   double limit_bytes_per_s = 0;
+  // A migration COMMA coordinates (the app's name, empty: none), whose limit and turns the
+  // app's pacer sets (see AppPacer): its valid group and the app's planned bandwidth, B/s.
+  std::string app;
+  int group = 0;
+  double app_bytes_per_s = 0;
   // The bandwidth the stop threshold starts from, MiB/s, until a round has been measured (QEMU
   // starts from its speed limit).
   double initial_rate_mibps = 0;
 };
 
-// The body of a migration's actor: carries the migration out, moves the VM (its CPU load through
-// a kLoadVm event to the dispatcher, its traffic itself) and posts kActionDone with the outcome.
+// The body of a migration's actor: carries the migration out, moves the VM's load and posts the
+// outcome to the dispatcher.
 void RunMigration(RunContext* ctx, const MigrationTask& task);
 
 // Whether the simulator knows `mode`.

@@ -23,8 +23,7 @@ std::string Wattage(const model::HostInfo& h) {
 
 StatusOr<std::unique_ptr<Platform>> Platform::Build(const model::ClusterModel& model,
                                                     const std::vector<std::pair<int, int>>& pairs,
-                                                    sg4::NetZone* root, const std::string& prefix,
-                                                    double link_latency_s) {
+                                                    sg4::NetZone* root, const std::string& prefix) {
   std::unique_ptr<Platform> p(new Platform());
   // Every flow path first: a pair without one is the caller's error, found before SimGrid
   // is given anything.
@@ -64,7 +63,6 @@ StatusOr<std::unique_ptr<Platform>> Platform::Build(const model::ClusterModel& m
     const auto& res = model.resources()[r];
     sg4::Link* link = zone->create_link(absl::StrCat(prefix, "r", r, " ", res.label),
                                         MbpsToBytesPerS(res.capacity_mbps));
-    link->set_latency(link_latency_s);
     link->seal();
     links.push_back(link);
   }

@@ -20,7 +20,8 @@ class Platform {
   //  - a host per model host, one core of vcpu_capacity flop/s (a VM of n vCPUs computes at n
   //    flop/s, so the CPU load is vCPUs in use over capacity), two power states for the energy
   //    plugin (0: idle_w to max_w with the load; 1, while booting: boot_w), nothing when off;
-  //  - a link per model Resource (a NIC direction, an aggregate member direction) at its speed;
+  //  - a link per model Resource (a NIC direction, an aggregate member direction) at its speed,
+  //    without latency;
   //  - a host standing for everything outside the datacenter, which the VMs' own traffic goes
   //    to and comes from through their host's NIC, and a host the run's actors live on;
   //  - a route for every pair in `pairs` (source, destination), through the resources of
@@ -29,8 +30,7 @@ class Platform {
   static StatusOr<std::unique_ptr<Platform>> Build(const model::ClusterModel& model,
                                                    const std::vector<std::pair<int, int>>& pairs,
                                                    simgrid::s4u::NetZone* root,
-                                                   const std::string& prefix,
-                                                   double link_latency_s);
+                                                   const std::string& prefix);
 
   simgrid::s4u::Host* host(int h) const { return hosts_[h]; }
   simgrid::s4u::Host* world() const { return world_; }

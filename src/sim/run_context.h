@@ -14,6 +14,8 @@
 
 #include "convoy/model/cluster_model.h"
 #include "convoy/sim/simulator.h"
+#include "src/sim/app_pacer.h"
+#include "src/sim/host_load.h"
 #include "src/sim/platform.h"
 #include "src/sim/power_meter.h"
 #include "src/sim/variation.h"
@@ -55,36 +57,24 @@ class RunContext {
   Variation& vm_variation(int vm) { return vm_variation_[vm]; }
   Variation& host_variation(int host) { return host_variation_[host]; }
 
-  // Where VM `vm` runs now (-1: paused, between two hosts).
-  int vm_host(int vm) const { return vms_[vm].host; }
-  // Puts the VM's CPU load on `host`. The caller owns the computation: only the dispatcher
-  // (which lives as long as the run) calls this.
-  void LoadVm(int vm, int host);
-  // Starts the VM's own traffic on its host (after LoadVm or a resume). Any actor.
-  void StartTraffic(int vm);
-  // Stops the VM's CPU load and traffic: it is paused. Any actor.
-  void PauseVm(int vm);
-  // Every VM's load and traffic stopped, at the end of the run.
-  void StopAll();
+  // Where each VM runs and what it loads.
+  HostLoads& loads() { return loads_; }
+  // The speed limits and turns of COMMA's coordinated migrations.
+  AppPacer& pacer() { return pacer_; }
 
   // The dispatcher's queue: actors post, the dispatcher takes everything posted so far.
   void Post(Event event);
   std::vector<Event> WaitEvents();
 
  private:
-  struct VmState {
-    int host = -1;
-    simgrid::s4u::ExecPtr cpu;
-    simgrid::s4u::CommPtr out, in;
-  };
-
   const model::ClusterModel& model_;
   const SimOptions& options_;
   std::unique_ptr<Platform> platform_;
   PowerMeter meter_;
   std::vector<Variation> vm_variation_;
   std::vector<Variation> host_variation_;
-  std::vector<VmState> vms_;
+  HostLoads loads_;
+  AppPacer pacer_;
   std::deque<Event> events_;
   simgrid::s4u::MutexPtr mutex_;
   simgrid::s4u::ConditionVariablePtr wake_;

@@ -67,9 +67,10 @@ bool IsSimStrategy(std::string_view name) {
   return std::find(all.begin(), all.end(), name) != all.end();
 }
 
-StatusOr<Run> MakeRun(const model::ClusterModel& model, const v1::EvacuationRequest& request,
-                      const std::string& strategy, const plan::PlannerOptions& options) {
-  Run run;
+StatusOr<StrategyRun> MakeRun(const model::ClusterModel& model,
+                              const v1::EvacuationRequest& request, const std::string& strategy,
+                              const plan::PlannerOptions& options) {
+  StrategyRun run;
   run.strategy = strategy;
   std::string plan_strategy;
   for (const char* s : kPlannerStrategies) {

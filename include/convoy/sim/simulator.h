@@ -72,7 +72,7 @@ struct DispatchPolicy {
 };
 
 // One strategy to simulate: a plan and the rules it is executed with.
-struct Run {
+struct StrategyRun {
   std::string strategy;  // its name in the report
   v1::Plan plan;
   DispatchPolicy policy;
@@ -89,8 +89,6 @@ struct SimOptions {
   // A pre-copy still iterating after this long is aborted (the VM stays on its source), as
   // convoy-agent does with its timeout_s. 0: never.
   double migration_timeout_s = 0;
-  // Latency of every link, s (SimGrid adds it to each round's transfer). 0 on a datacenter LAN.
-  double link_latency_s = 0;
 };
 
 // Simulates every run (side by side, each on its own copy of the platform) and reports them in
@@ -98,6 +96,7 @@ struct SimOptions {
 // simulator does not know, or a pair of hosts with no network path between them, or when an
 // option is out of range; INTERNAL when the simulation process fails.
 StatusOr<v1::SimulationReport> Simulate(const model::ClusterModel& model,
-                                        const std::vector<Run>& runs, const SimOptions& options);
+                                        const std::vector<StrategyRun>& runs,
+                                        const SimOptions& options);
 
 }  // namespace convoy::sim

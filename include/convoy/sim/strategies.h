@@ -40,8 +40,9 @@ bool IsSimStrategy(std::string_view name);
 
 // The run of `strategy`: its plan (made by the planner from `request`) and its dispatch
 // policy. INVALID_ARGUMENT for an unknown strategy; the planner's errors as they are.
-StatusOr<Run> MakeRun(const model::ClusterModel& model, const v1::EvacuationRequest& request,
-                      const std::string& strategy, const plan::PlannerOptions& options = {});
+StatusOr<StrategyRun> MakeRun(const model::ClusterModel& model,
+                              const v1::EvacuationRequest& request, const std::string& strategy,
+                              const plan::PlannerOptions& options = {});
 
 // The simulator's options that follow from a request: its downtime limit (300 ms when 0, as
 // the planner reads it) with the planner's round cap and switch-over.
