@@ -100,6 +100,7 @@ void Dispatcher::Main() {
   for (std::size_t h = 0; h < model.hosts().size(); ++h) {
     measures_.energy_j += sg_host_get_consumed_energy(ctx_->platform().host(static_cast<int>(h)));
   }
+  ctx_->meter().Stop();
   measures_.peak_power_w = ctx_->meter().peak_w();
   ctx_->loads().ReleaseAll();
 }

@@ -26,7 +26,7 @@ void PowerMeter::Start(sg4::Host* where) {
     touched_[h] = 1;
     pending_.push_back(static_cast<int>(h));
   }
-  sg4::Actor::create("power-meter", where, [this] { Loop(); })->daemonize();
+  sg4::Actor::create("power-meter", where, [this] { Loop(); });
 }
 
 void PowerMeter::Touch(int h) {
@@ -38,12 +38,22 @@ void PowerMeter::Touch(int h) {
   wake_->notify_one();
 }
 
+void PowerMeter::Stop() {
+  {
+    std::unique_lock<sg4::Mutex> lock(*mutex_);
+    stop_ = true;
+    wake_->notify_one();
+  }
+  sg4::this_actor::sleep_for(2 * kSettleS);
+}
+
 void PowerMeter::Loop() {
   std::vector<int> batch;
   while (true) {
     {
       std::unique_lock<sg4::Mutex> lock(*mutex_);
-      while (pending_.empty()) wake_->wait(lock);
+      while (pending_.empty() && !stop_) wake_->wait(lock);
+      if (pending_.empty()) return;  // stopped, everything read
     }
     sg4::this_actor::sleep_for(kSettleS);
     // A host touched less than a settling time ago (by an actor that ran after this one woke)

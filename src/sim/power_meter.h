@@ -16,8 +16,12 @@ class PowerMeter {
  public:
   explicit PowerMeter(std::vector<simgrid::s4u::Host*> hosts);
 
-  // Starts the meter's actor (a daemon) on `where`; every host counts as touched.
+  // Starts the meter's actor on `where`; every host counts as touched.
   void Start(simgrid::s4u::Host* where);
+  // Reads what was touched last and ends the meter's actor (SimGrid's thread contexts, used
+  // under AddressSanitizer, hang on killing an actor that waits: so nothing is a daemon). Blocks
+  // the caller for the settling time. Call from an actor.
+  void Stop();
   // Host `h`'s draw may have changed now. Call from an actor.
   void Touch(int h);
   // The highest total draw seen so far, W.
@@ -33,6 +37,7 @@ class PowerMeter {
   std::vector<int> pending_;
   double total_w_ = 0;
   double peak_w_ = 0;
+  bool stop_ = false;
   simgrid::s4u::MutexPtr mutex_;
   simgrid::s4u::ConditionVariablePtr wake_;
 };
