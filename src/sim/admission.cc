@@ -1,5 +1,7 @@
 #include "src/sim/admission.h"
 
+#include <algorithm>
+#include <limits>
 #include <map>
 
 namespace convoy::sim {
@@ -52,7 +54,24 @@ bool Admission::MayStart(const AdmissionItem& item) const {
   if (policy_.max_actions > 0 && actions_ >= policy_.max_actions) return false;
   if (!item.migration) return true;
   if (policy_.max_migrations > 0 && migrations_ >= policy_.max_migrations) return false;
-  return policy_.max_per_source <= 0 || per_source_[item.src] < policy_.max_per_source;
+  if (policy_.max_per_source > 0 && per_source_[item.src] >= policy_.max_per_source) return false;
+  if (policy_.admit_by_bandwidth && item.path != nullptr) {
+    for (int r : *item.path) {
+      if (flows_[r] > 0 && load_mbps_[r] + item.mbps > capacity_mbps_[r] * kFitSlack) return false;
+    }
+  }
+  return true;
+}
+
+int Admission::ActionSlots() const {
+  if (policy_.max_actions <= 0) return std::numeric_limits<int>::max();
+  return std::max(policy_.max_actions - actions_, 0);
+}
+
+int Admission::MigrationSlots() const {
+  const int slots = policy_.max_migrations > 0 ? std::max(policy_.max_migrations - migrations_, 0)
+                                               : std::numeric_limits<int>::max();
+  return std::min(slots, ActionSlots());
 }
 
 void Admission::Start(const std::vector<AdmissionItem>& unit) {

@@ -24,9 +24,13 @@ class Admission {
   // start next to what runs now. A resource with no migration running admits any unit, so a
   // plan wider than a link cannot deadlock.
   bool Fits(const std::vector<AdmissionItem>& unit) const;
-  // Whether `item` alone could start under the counting caps (not the bandwidth): a quick
-  // filter before the controller's rules are asked about it.
+  // Whether `item` alone could start next to what runs (caps and, when the policy admits by
+  // bandwidth, its path): a quick filter before the controller's rules are asked about it.
   bool MayStart(const AdmissionItem& item) const;
+  // How many more actions, and of them migrations, the counting caps let start now (a large
+  // number without caps; a per-source cap is MayStart's to check).
+  int ActionSlots() const;
+  int MigrationSlots() const;
   void Start(const std::vector<AdmissionItem>& unit);
   void Finish(const AdmissionItem& item);
 

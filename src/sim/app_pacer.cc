@@ -8,7 +8,7 @@ namespace convoy::sim {
 namespace sg4 = simgrid::s4u;
 
 void AppPacer::Join(const std::string& app, int vm, int group, double planned_bytes_per_s,
-                    double app_bytes_per_s) {
+                    double app_bytes_per_s, double dirty_bytes_per_s) {
   App& a = apps_[app];
   if (a.mutex == nullptr) {
     a.mutex = sg4::Mutex::create();
@@ -18,6 +18,7 @@ void AppPacer::Join(const std::string& app, int vm, int group, double planned_by
   Member& m = a.running[vm];
   m.group = group;
   m.planned_bytes_per_s = planned_bytes_per_s;
+  m.dirty_bytes_per_s = dirty_bytes_per_s;
 }
 
 bool AppPacer::InStage1(const App& a) {
@@ -41,9 +42,23 @@ bool AppPacer::MaySend(const App& a, const Member& m) {
 double AppPacer::Share(const App& a, const Member& m) {
   if (m.first_pass) return m.planned_bytes_per_s;
   const int group = CurrentGroup(a);
-  const auto n = std::count_if(a.running.begin(), a.running.end(),
-                               [group](const auto& entry) { return entry.second.group == group; });
-  return n > 0 ? a.bytes_per_s / static_cast<double>(n) : m.planned_bytes_per_s;
+  int members = 0, catching_up = 0;
+  double holding_bytes_per_s = 0;
+  for (const auto& [vm, other] : a.running) {
+    if (other.group != group) continue;
+    ++members;
+    if (other.ready) {
+      holding_bytes_per_s += other.dirty_bytes_per_s;
+    } else {
+      ++catching_up;
+    }
+  }
+  if (members == 0) return m.planned_bytes_per_s;
+  if (a.released == group || catching_up == 0) return a.bytes_per_s / members;
+  // Never less than a tenth of an even split, so that no member crawls.
+  const double floor = 0.1 * a.bytes_per_s / members;
+  if (m.ready) return std::max(m.dirty_bytes_per_s, floor);
+  return std::max((a.bytes_per_s - holding_bytes_per_s) / catching_up, floor);
 }
 
 double AppPacer::WaitTurn(const std::string& app, int vm) {
@@ -80,6 +95,32 @@ void AppPacer::Left(const std::string& app, int vm) {
   Track(app, vm, nullptr);
   apps_.at(app).running.erase(vm);
   Changed(app);
+}
+
+bool AppPacer::ReadyToStop(const std::string& app, int vm) {
+  App& a = apps_.at(app);
+  Member& m = a.running.at(vm);
+  if (a.released == m.group) return true;
+  m.ready = true;
+  const bool all = std::all_of(a.running.begin(), a.running.end(), [&](const auto& entry) {
+    return entry.second.group != m.group || entry.second.ready;
+  });
+  if (all) a.released = m.group;
+  Changed(app);
+  return all;
+}
+
+void AppPacer::WaitReleased(const std::string& app, int vm) {
+  App& a = apps_.at(app);
+  const int group = a.running.at(vm).group;
+  std::unique_lock<sg4::Mutex> lock(*a.mutex);
+  while (a.released != group) a.turn->wait(lock);
+}
+
+bool AppPacer::Holding(const std::string& app, int vm) const {
+  const App& a = apps_.at(app);
+  const Member& m = a.running.at(vm);
+  return m.ready && a.released != m.group;
 }
 
 void AppPacer::Changed(const std::string& app) {

@@ -26,6 +26,7 @@ Dispatcher::Dispatcher(RunContext* ctx, const StrategyRun& run)
   std::map<std::string, double> power_start;
   for (const auto& p : run.plan.power()) power_start[p.action() + ":" + p.host()] = p.start_s();
   info_.resize(actions_.size());
+  in_view_.assign(actions_.size(), 0);
   for (int i = 0; i < actions_.size(); ++i) {
     const v1::Action& a = actions_[i];
     index_[a.id()] = i;
@@ -105,23 +106,20 @@ void Dispatcher::Main() {
   ctx_->loads().ReleaseAll();
 }
 
-std::vector<v1::Action*> Dispatcher::Candidates() {
-  std::vector<char> in(actions_.size(), 0);
+std::vector<v1::Action*> Dispatcher::Candidates(const std::vector<int>& pending) {
   std::vector<v1::Action*> view;
+  std::vector<int> added;
   auto add = [&](int i) {
-    if (in[i]) return;
-    in[i] = 1;
+    if (in_view_[i]) return;
+    in_view_[i] = 1;
+    added.push_back(i);
     view.push_back(&actions_[i]);
   };
   for (int i : running_) {
     if (info_[i].kind == Kind::kMigrate) add(i);
   }
-  // Pending actions the policy's caps hold back are left out (a coordinated group is always
-  // asked about whole: the caps never split one).
-  for (const auto& [start, i] : pool_) {
-    if (!info_[i].group.empty() || admission_.MayStart(info_[i].item)) add(i);
-  }
-  for (const auto& [start, i] : pool_) {
+  for (int i : pending) add(i);
+  for (int i : pending) {
     if (info_[i].group.empty()) continue;
     for (int j : groups_[info_[i].group]) {
       if (actions_[j].state() != controller::kPending) continue;
@@ -134,17 +132,45 @@ std::vector<v1::Action*> Dispatcher::Candidates() {
       }
     }
   }
+  for (int i : added) in_view_[i] = 0;
   return view;
 }
 
 void Dispatcher::StartReady() {
   if (pool_.empty()) return;  // nothing waits: nothing can start
+  // The pending actions with their dependencies done, in the plan's order, but those the
+  // policy's caps hold back now (a coordinated group is always asked about whole: the caps
+  // never split one).
+  std::vector<int> pending;
+  for (const auto& [start, i] : pool_) {
+    if (!info_[i].group.empty() || admission_.MayStart(info_[i].item)) pending.push_back(i);
+  }
+  // Under a cap on how many run, only so many can start: ask about that many at a time.
+  std::size_t next = 0;
+  while (next < pending.size()) {
+    int actions = admission_.ActionSlots();
+    int migrations = admission_.MigrationSlots();
+    std::vector<int> chunk;
+    while (next < pending.size() && actions > 0) {
+      const int i = pending[next++];
+      const bool migration = info_[i].kind == Kind::kMigrate;
+      if (migration && migrations == 0) continue;  // none of them can start now
+      chunk.push_back(i);
+      --actions;
+      if (migration) --migrations;
+    }
+    if (chunk.empty()) return;
+    Admit(chunk);
+  }
+}
+
+void Dispatcher::Admit(const std::vector<int>& pending) {
   std::vector<std::string> ready;
   {
     // A view of the candidates for ReadyActions, without copying them: the field holds the
     // pointers and gives them back before it goes.
     controller::Actions view;
-    for (v1::Action* a : Candidates()) view.UnsafeArenaAddAllocated(a);
+    for (v1::Action* a : Candidates(pending)) view.UnsafeArenaAddAllocated(a);
     ready = controller::ReadyActions(view, capacity_);
     while (!view.empty()) view.UnsafeArenaReleaseLast();
   }
@@ -156,7 +182,7 @@ void Dispatcher::StartReady() {
     }
     std::vector<AdmissionItem> items;
     for (int i : unit) items.push_back(info_[i].item);
-    if (!admission_.Fits(items)) continue;
+    if (actions_[unit[0]].state() != controller::kPending || !admission_.Fits(items)) continue;
     admission_.Start(items);
     for (int i : unit) Start(i);
   }

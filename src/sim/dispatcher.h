@@ -50,9 +50,12 @@ class Dispatcher {
 
   void Setup();
   void StartReady();
-  // The pending actions with every dependency done, in the plan's order, with what ReadyActions
-  // must also see to judge them (the running migrations, every member of their COMMA groups).
-  std::vector<v1::Action*> Candidates();
+  // Starts those of `pending` (dependencies done, in the plan's order) that the controller's
+  // rules and the policy's caps admit now.
+  void Admit(const std::vector<int>& pending);
+  // `pending` with what ReadyActions must also see to judge them: the running migrations, every
+  // member of their COMMA groups and those members' dependencies.
+  std::vector<v1::Action*> Candidates(const std::vector<int>& pending);
   void Start(int i);
   void StartPower(int i);
   void StartMigration(int i);
@@ -64,6 +67,7 @@ class Dispatcher {
   const StrategyRun& run_;
   controller::Actions actions_;
   std::vector<Info> info_;
+  std::vector<char> in_view_;  // scratch of Candidates, all 0 between calls
   std::unordered_map<std::string, int> index_;
   std::map<std::string, std::vector<int>> groups_;
   std::set<std::pair<double, int>> pool_;  // pending, dependencies done: (planned start, index)

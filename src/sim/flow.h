@@ -22,7 +22,7 @@ using KernelAction = simgrid::kernel::resource::Action;
 // network and CPU models and remembers the bandwidth factor flows are scaled by.
 void InitKernelAccess(double bandwidth_factor);
 
-// Starts a flow of `bytes` (> 0) from `src` to `dst` along their route, at no more than
+// Starts a flow of `bytes` (at least 1) from `src` to `dst` along their route, at no more than
 // `limit_bytes_per_s` (<= 0: no limit). Sets *action to its kernel action when asked. Call from
 // an actor; the flow belongs to no actor (it lives until it ends or is cancelled).
 simgrid::s4u::CommPtr StartFlow(simgrid::s4u::Host* src, simgrid::s4u::Host* dst, double bytes,

@@ -1,6 +1,7 @@
 #include "src/sim/migration.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -29,8 +30,9 @@ class Migrator {
   MigrationOutcome Run() {
     out_.start_s = Now();
     if (paced()) {
+      const double dirty_mibps = vm_.dirty_mibps + (vm_.disk_mib > 0 ? vm_.disk_dirty_mibps : 0);
       ctx_->pacer().Join(task_.app, task_.vm, task_.group, task_.limit_bytes_per_s,
-                         task_.app_bytes_per_s);
+                         task_.app_bytes_per_s, dirty_mibps * kBytesPerMiB);
     }
     if (task_.mode == "stop-and-copy") {
       StopAndCopy();
@@ -47,6 +49,7 @@ class Migrator {
  private:
   struct Phase {
     uint32_t rounds = 0;
+    uint32_t capped = 0;  // the rounds the cap counts: not those held for a COMMA group
     bool converged = false;
     bool timed_out = false;
   };
@@ -64,9 +67,9 @@ class Migrator {
   bool Send(double mib, double deadline_s, double* elapsed_s) {
     const double t0 = Now();
     *elapsed_s = 0;
-    if (mib <= 0) return true;
+    const double bytes = std::floor(mib * kBytesPerMiB);
+    if (bytes < 1) return true;  // nothing left to send (SimGrid starts no flow of 0 bytes)
     if (deadline_s <= t0) return false;
-    const double bytes = mib * kBytesPerMiB;
     const double limit =
         paced() ? ctx_->pacer().LimitFor(task_.app, task_.vm) : task_.limit_bytes_per_s;
     KernelAction* action = nullptr;
@@ -102,8 +105,10 @@ class Migrator {
   // `dirty_mibps` rewrote during the previous round (at most `bound_mib`), until what is left
   // can be sent within the downtime limit at the rate the last round achieved. Returns what is
   // left for the stop.
+  // `last` is the phase the VM stops after (memory, not a storage pre-copy): the members of a
+  // COMMA group stop together there.
   double Iterate(double first_mib, double dirty_mibps, double bound_mib, double deadline_s,
-                 Phase* phase) {
+                 bool last, Phase* phase) {
     double pending = first_mib;
     while (true) {
       if (paced()) {
@@ -115,17 +120,31 @@ class Migrator {
         }
       }
       if (pending <= rate_mibps_ * downtime_s()) {
-        phase->converged = true;
-        return pending;
+        // A COMMA member stops with the rest of its group, iterating on (held to its dirty
+        // rate) until the group is ready; with nothing to iterate on, it just waits.
+        bool stop =
+            !paced() || !last || first_pass_ || ctx_->pacer().ReadyToStop(task_.app, task_.vm);
+        if (!stop && pending * kBytesPerMiB < 1) {
+          ctx_->pacer().WaitReleased(task_.app, task_.vm);
+          stop = true;
+        }
+        if (stop) {
+          phase->converged = true;
+          return pending;
+        }
       }
-      if (phase->rounds >= config_.max_rounds) return pending;
+      if (phase->capped >= config_.max_rounds) return pending;
       double round_s = 0;
       if (!Send(pending, deadline_s, &round_s)) {
         phase->timed_out = true;
         return pending;
       }
       ++phase->rounds;
-      if (round_s > 0) rate_mibps_ = pending / round_s;
+      // A member held to its dirty rate says nothing of the bandwidth it will stop with, and is
+      // held on purpose: its rounds are not counted against the cap.
+      const bool holding = paced() && ctx_->pacer().Holding(task_.app, task_.vm);
+      if (!holding) ++phase->capped;
+      if (round_s > 0 && !holding) rate_mibps_ = pending / round_s;
       pending = std::min(dirty_mibps * round_s * ctx_->vm_variation(task_.vm).Next(), bound_mib);
     }
   }
@@ -140,7 +159,7 @@ class Migrator {
   // The disk (storage pre-copy) before memory; returns what is left of it.
   double CopyDisk(double deadline_s, Phase* disk) {
     if (vm_.disk_mib <= 0) return 0;
-    return Iterate(vm_.disk_mib, vm_.disk_dirty_mibps, DiskBound(), deadline_s, disk);
+    return Iterate(vm_.disk_mib, vm_.disk_dirty_mibps, DiskBound(), deadline_s, false, disk);
   }
 
   void Abort() {
@@ -163,7 +182,7 @@ class Migrator {
     Phase mem;
     double left = Iterate(vm_.used_mib + (disk.converged ? disk_left : 0),
                           vm_.dirty_mibps + (has_disk ? vm_.disk_dirty_mibps : 0),
-                          vm_.wws_mib + (has_disk ? DiskBound() : 0), deadline_s, &mem);
+                          vm_.wws_mib + (has_disk ? DiskBound() : 0), deadline_s, true, &mem);
     out_.rounds = mem.rounds;
     if (mem.timed_out) return Abort();
     left += disk_stuck;
