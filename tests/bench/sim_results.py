@@ -5,7 +5,7 @@ experiments executed on SimGrid by `convoy simulate`, and the 10,000-VM benchmar
 runs it; alone:
     tests/bench/sim_results.py [BUILD_DIR] [--bench-strategies S,S,...] [--no-bench]
 (--no-bench keeps the benchmark block already in docs/results.md.)
-Needs build/bin/convoy, build/bin/sim_orders_test and build/bin/sim_bench. Python 3 alone.
+Needs build/bin/convoy, build/bin/sim_papers_test and build/bin/sim_bench. Python 3 alone.
 """
 import datetime
 import json
@@ -270,12 +270,12 @@ def table5():
 
 
 def orders():
-    out = subprocess.run([os.path.join(BUILD, "bin", "sim_orders_test")], capture_output=True,
-                         text=True)
+    out = subprocess.run([os.path.join(BUILD, "bin", "sim_papers_test"),
+                          "--gtest_filter=*Seed002*"], capture_output=True, text=True)
     if out.returncode != 0:
-        sys.exit(f"sim_results: sim_orders_test failed:\n{out.stdout}{out.stderr}")
+        sys.exit(f"sim_results: sim_papers_test failed:\n{out.stdout}{out.stderr}")
     lines = ["### Seed 002 Figures 2 and 3: the 24 orders of four VMs", "",
-             "`build/bin/sim_orders_test` (tests/unit/sim_orders_test.cc): the VMs NO, M, C, NI of "
+             "`build/bin/sim_papers_test --gtest_filter=*Seed002*` (tests/unit/sim_papers_test.cc): the VMs NO, M, C, NI of "
              "Table I leave one host one after another in each of the 24 orders, uncapped as "
              "QEMU runs them, all 24 side by side in one SimGrid run; total migration time. The "
              "test fails when the order solive picks is more than 5% above the best.", ""]
