@@ -11,6 +11,7 @@
 #include "cli/inventory_commands.h"
 #include "cli/operation_commands.h"
 #include "cli/plan_command.h"
+#include "cli/simulate_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"convoy: plan and carry out the live migration of many VMs at once"};
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
   convoy::cli::AddOperationCommands(&app, &controller_exit);
   convoy::cli::AddInventoryCommands(&app, &controller_exit);
 
+  convoy::cli::SimulateArgs simulate_args;
+  auto* simulate = convoy::cli::AddSimulateCommand(&app, &simulate_args);
+
   bool demo_keep = false;
   auto* demo = convoy::cli::AddDemoCommand(&app, &demo_keep);
 
@@ -89,6 +93,7 @@ int main(int argc, char** argv) {
     return convoy::cli::RunPlan(plan_args);
   }
   if (validate->parsed()) return convoy::cli::RunValidate(validate_file);
+  if (simulate->parsed()) return convoy::cli::RunSimulate(simulate_args);
   if (demo->parsed()) return convoy::cli::RunDemo(argv[0], demo_keep);
   if (app.got_subcommand("agent")) return agent_exit;
   for (const char* command : {"evacuate", "watch", "cancel", "ls", "hosts", "vms", "traffic"}) {

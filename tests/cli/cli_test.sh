@@ -58,6 +58,23 @@ check "solive order noted" 0 "SOLive's post-copy order: no, m, c, ni" -- "$CONVO
 check "unknown strategy" 2 "unknown strategy 'magic'" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" -s magic
 check "unknown format" 2 "format: pdf not in" -- "$CONVOY" plan "$EXAMPLES/workload-3.yaml" --format pdf
 
+# convoy simulate: every example on SimGrid, every strategy side by side, the JSON contract.
+for f in "$EXAMPLES"/*.yaml; do
+  case "$(basename "$f")" in demo-apps.yaml) continue ;; esac  # an apps file, not a scenario
+  check "simulate $(basename "$f")" 0 '"prediction_mape"' -- "$CONVOY" simulate "$f" --format json
+done
+check "simulate table with ratios" 0 "completion vs convoy" -- "$CONVOY" simulate "$EXAMPLES/workload-3.yaml"
+check "simulate names the baselines" 0 "nova +kubevirt +proxmox" -- "$CONVOY" simulate "$EXAMPLES/workload-3.yaml"
+check "simulate svg of the first strategy" 0 "Convoy plan: nova" -- "$CONVOY" simulate "$EXAMPLES/workload-3.yaml" -s nova -s convoy --format svg
+check "simulate reports failures" 0 "did not converge" -- "$CONVOY" simulate "$EXAMPLES/workload-3.yaml" -s parallel
+check "simulate to a file" 0 "" -- "$CONVOY" simulate "$EXAMPLES/workload-3.yaml" -s convoy --format json -o "$TMP/sim.json"
+check "simulate file written" 0 '"strategy": "convoy"' -- cat "$TMP/sim.json"
+check "simulate same seed same figures" 0 "" -- bash -c "\"$CONVOY\" simulate \"$EXAMPLES/interlink-6.yaml\" --seed 5 >\"$TMP/s1\" && \"$CONVOY\" simulate \"$EXAMPLES/interlink-6.yaml\" --seed 5 >\"$TMP/s2\" && cmp \"$TMP/s1\" \"$TMP/s2\""
+check "simulate unknown strategy" 2 "unknown strategy 'magic'" -- "$CONVOY" simulate "$EXAMPLES/workload-3.yaml" -s magic
+check "simulate missing file" 2 "cannot open" -- "$CONVOY" simulate "$TMP/nope.yaml"
+check "simulate bad scenario named" 2 "vms\[0\].host: unknown host 'zz'" -- "$CONVOY" simulate "$TMP/bad.yaml"
+check "simulate variation in range" 2 "variation" -- "$CONVOY" simulate "$EXAMPLES/workload-3.yaml" --variation 150
+
 # convoy-agent's configuration file (deploy/agent.conf.example); the agent is built next to convoy.
 AGENT="$(dirname "$CONVOY")/convoy-agent"
 DEPLOY="$EXAMPLES/../deploy"
