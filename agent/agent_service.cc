@@ -80,4 +80,18 @@ grpc::Status AgentService::ProbeBandwidth(grpc::ServerContext*, const v1::ProbeR
   return grpc::Status::OK;
 }
 
+grpc::Status AgentService::GetEnlightenment(grpc::ServerContext*,
+                                            const v1::EnlightenmentRequest* request,
+                                            v1::Enlightenment* response) {
+  if (enlightenment_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this agent reads no enlightenment");
+  }
+  if (request->timeout_ms() > 60000) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_ms: at most 60000");
+  }
+  return Reply(enlightenment_->Read(request->vm(), static_cast<int>(request->timeout_ms()),
+                                    request->include_raw()),
+               response);
+}
+
 }  // namespace convoy::agent

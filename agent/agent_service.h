@@ -13,8 +13,9 @@ namespace convoy::agent {
 
 class AgentService final : public v1::Agent::Service {
  public:
-  AgentService(Inventory* inventory, MigrationManager* migrations)
-      : inventory_(inventory), migrations_(migrations) {}
+  AgentService(Inventory* inventory, MigrationManager* migrations,
+               EnlightenmentReader* enlightenment = nullptr)
+      : inventory_(inventory), migrations_(migrations), enlightenment_(enlightenment) {}
 
   grpc::Status Describe(grpc::ServerContext*, const v1::DescribeRequest*, v1::HostReport*) override;
   grpc::Status StartMigration(grpc::ServerContext*, const v1::StartMigrationRequest*,
@@ -33,10 +34,13 @@ class AgentService final : public v1::Agent::Service {
                               v1::MigrationProgress*) override;
   grpc::Status ProbeBandwidth(grpc::ServerContext*, const v1::ProbeRequest*,
                               v1::ProbeResult*) override;
+  grpc::Status GetEnlightenment(grpc::ServerContext*, const v1::EnlightenmentRequest*,
+                                v1::Enlightenment*) override;
 
  private:
   Inventory* const inventory_;
   MigrationManager* const migrations_;
+  EnlightenmentReader* const enlightenment_;
 };
 
 }  // namespace convoy::agent

@@ -131,11 +131,19 @@ int main(int argc, char** argv) {
     spdlog::error("{}", std::string(hypervisor.status().message()));
     return 1;
   }
+  convoy::agent::Hypervisor* libvirt = hypervisor->get();
+  convoy::agent::EnlightenmentReader enlightenment(
+      [libvirt](const std::string& vm) {
+        return libvirt->ChannelPath(vm, convoy::agent::kEnlightenmentChannel);
+      },
+      convoy::agent::EnlightenmentOptions());
   convoy::agent::Inventory inventory(hypervisor->get(), identity.name, libvirt_uri);
+  inventory.SetEnlightenmentReader(&enlightenment);
   convoy::agent::MigrationManagerOptions options;
   options.state_dir = state_dir;
   options.poll_interval_ms = poll_interval_ms;
   convoy::agent::MigrationManager migrations(hypervisor->get(), options);
+  migrations.SetEnlightenmentReader(&enlightenment);
   if (auto recovered = migrations.Recover(); !recovered.ok()) {
     spdlog::error("recovering migrations: {}", std::string(recovered.message()));
     return 1;
@@ -149,7 +157,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  convoy::agent::AgentService service(&inventory, &migrations);
+  convoy::agent::AgentService service(&inventory, &migrations, &enlightenment);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);

@@ -23,7 +23,13 @@ double NowUnixS() {
 }
 
 bool AllowsPostCopy(const std::string& mode) {
-  return mode == "post-copy" || mode == "pre-then-post";
+  return mode == "post-copy" || mode == "pre-then-post" || mode == "enlightened";
+}
+
+// Migrations that switch to post-copy as soon as the job moves data: post-copy, and enlightened
+// unless timeout_s bounds a pre-copy phase first.
+bool PostCopyAtOnce(const v1::StartMigrationRequest& r) {
+  return r.mode() == "post-copy" || (r.mode() == "enlightened" && r.timeout_s() == 0);
 }
 
 }  // namespace
@@ -105,6 +111,9 @@ void MigrationManager::Finish(Migration& m, const std::string& state, const std:
   if (Final(m.progress.state())) return;
   m.progress.set_state(state);
   m.progress.set_error(error);
+  if (state == "completed" && m.progress.execution_transfer_s() == 0) {
+    m.progress.set_execution_transfer_s(NowUnixS() - m.progress.started_at_unix_s());
+  }
   if (state == "completed") {
     m.progress.set_data_remaining_mib(0);
     if (m.progress.data_total_mib() > 0 && m.progress.data_processed_mib() == 0) {
@@ -119,9 +128,10 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
   v1::StartMigrationRequest request = in;
   if (request.mode().empty()) request.set_mode("pre-copy");
   if (request.mode() != "pre-copy" && request.mode() != "post-copy" &&
-      request.mode() != "pre-then-post") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "mode: unknown mode '", request.mode(), "' (one of pre-copy, post-copy, pre-then-post)"));
+      request.mode() != "pre-then-post" && request.mode() != "enlightened") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mode: unknown mode '", request.mode(),
+                     "' (one of pre-copy, post-copy, pre-then-post, enlightened)"));
   }
   if (request.destination().libvirt_uri().empty()) {
     return absl::InvalidArgumentError("destination.libvirt_uri: must name the destination");
@@ -138,9 +148,10 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
         "id: '", request.id(), "' is not a valid migration id (letters, digits, - _ and ., at "
         "most 128, not starting with a dot)"));
   }
-  if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0) {
+  if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0 ||
+      request.postcopy_bandwidth_mibps() < 0) {
     return absl::InvalidArgumentError(
-        "bandwidth_mibps, downtime_ms and timeout_s must not be "
+        "bandwidth_mibps, postcopy_bandwidth_mibps, downtime_ms and timeout_s must not be "
         "negative");
   }
   {
@@ -165,6 +176,26 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
         absl::StrCat("VM '", request.vm(), "' is already migrating"));
   }
 
+  // Enlightened: the guest's snapshot and its armed trigger first, or plain post-copy and why.
+  std::unique_ptr<EnlightenmentReader::Session> enlightened;
+  std::string note;
+  double enlightenment_ms = 0;
+  if (request.mode() == "enlightened") {
+    const auto asked = std::chrono::steady_clock::now();
+    auto armed = enlightenment_ != nullptr
+                     ? enlightenment_->Arm(request.vm())
+                     : StatusOr<std::unique_ptr<EnlightenmentReader::Session>>(
+                           absl::FailedPreconditionError("this agent reads no enlightenment"));
+    enlightenment_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked)
+            .count();
+    if (armed.ok()) {
+      enlightened = *std::move(armed);
+    } else {
+      note = absl::StrCat("enlightenment unavailable, plain post-copy: ", armed.status().message());
+    }
+  }
+
   auto m = std::make_shared<Migration>();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -176,7 +207,11 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
     m->progress.set_id(request.id());
     m->progress.set_vm(request.vm());
     m->progress.set_destination_host(request.destination().host());
-    m->progress.set_mode(request.mode());
+    m->progress.set_mode(request.mode() == "enlightened" && !enlightened ? "post-copy"
+                                                                         : request.mode());
+    m->progress.set_note(note);
+    m->progress.set_enlightenment_ms(enlightenment_ms);
+    m->enlightened = std::move(enlightened);
     m->progress.set_state("starting");
     m->progress.set_speed_limit_mibps(request.bandwidth_mibps());
     m->progress.set_started_at_unix_s(NowUnixS());
@@ -208,7 +243,16 @@ void MigrationManager::Run(const std::shared_ptr<Migration>& m) {
   options.auto_converge = m->request.auto_converge();
   options.parallel_connections = m->request.parallel_connections();
   options.persist_destination = m->request.persist_destination();
+  options.postcopy_bandwidth_mibps = m->request.postcopy_bandwidth_mibps();
   Status result = hypervisor_->Migrate(m->request.vm(), options);
+  if (m->enlightened) {
+    // Done, or it stayed here: either way the guest is told nothing more, or to stop waiting.
+    if (result.ok()) {
+      m->enlightened->Release();
+    } else {
+      m->enlightened->Disarm();
+    }
+  }
   std::lock_guard<std::mutex> lock(mu_);
   if (result.ok()) {
     Finish(*m, "completed", "");
@@ -243,7 +287,12 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
       if (stats.ok() && stats->active) {
         if (stats->data_total > 0 || stats->memory_iteration > 0) m->job_seen = true;
         if (m->job_seen && p.state() == "starting") p.set_state("running");
-        if (stats->postcopy) p.set_state("postcopy");
+        if (stats->postcopy) {
+          p.set_state("postcopy");
+          if (p.execution_transfer_s() == 0) p.set_execution_transfer_s(elapsed_s);
+          // The VM runs on the destination: the guest saw the hangup there.
+          if (m->enlightened) m->enlightened->Release();
+        }
         if (stats->data_total > 0)
           p.set_data_total_mib(static_cast<double>(stats->data_total) / kMiB);
         p.set_data_processed_mib(static_cast<double>(stats->data_processed) / kMiB);
@@ -259,7 +308,7 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         if (!downtime_set && r.downtime_ms() > 0) {
           action = Action::kDowntime;
         } else if (!switched && !stats->postcopy && m->job_seen && AllowsPostCopy(r.mode()) &&
-                   (r.mode() == "post-copy" || m->switch_requested || timed_out ||
+                   (PostCopyAtOnce(r) || m->switch_requested || timed_out ||
                     (r.postcopy_after_iterations() > 0 &&
                      p.iteration() >= r.postcopy_after_iterations()))) {
           action = Action::kPostCopy;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/enlightenment.h"
 #include "agent/hypervisor.h"
 #include "convoy/common/status.h"
 #include "convoy/v1/agent.pb.h"
@@ -32,6 +33,10 @@ class MigrationManager {
   MigrationManager(Hypervisor* hypervisor, MigrationManagerOptions options);
   // Joins every thread; migrations in libvirt go on (a new manager adopts them).
   ~MigrationManager();
+
+  // Where enlightened migrations get the guest's side from (agent/enlightenment.h); without it
+  // they run as plain post-copy and say so. Set before the first Start.
+  void SetEnlightenmentReader(EnlightenmentReader* reader) { enlightenment_ = reader; }
 
   // Reads the records a previous run left and the hypervisor's active jobs, and adopts every
   // migration still running (adopted = true) or settles those that ended meanwhile.
@@ -66,6 +71,8 @@ class MigrationManager {
     bool switch_requested = false;
     bool abort_requested = false;
     std::string abort_reason;
+    // Enlightened: the armed guest's channel, held until the VM runs on the destination.
+    std::unique_ptr<EnlightenmentReader::Session> enlightened;
     std::thread runner;   // the blocking Migrate call
     std::thread monitor;  // polling job statistics
   };
@@ -86,6 +93,7 @@ class MigrationManager {
 
   Hypervisor* const hypervisor_;
   const MigrationManagerOptions options_;
+  EnlightenmentReader* enlightenment_ = nullptr;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   std::map<std::string, std::shared_ptr<Migration>> migrations_;
