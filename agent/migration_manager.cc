@@ -26,10 +26,10 @@ bool AllowsPostCopy(const std::string& mode) {
   return mode == "post-copy" || mode == "pre-then-post" || mode == "enlightened";
 }
 
-// Migrations that switch to post-copy as soon as the job moves data: post-copy, and enlightened
-// unless timeout_s bounds a pre-copy phase first.
-bool PostCopyAtOnce(const v1::StartMigrationRequest& r) {
-  return r.mode() == "post-copy" || (r.mode() == "enlightened" && r.timeout_s() == 0);
+// Whether a post-copy migration switches now: post-copy as soon as the job moves data, and
+// enlightened too unless a bounded pre-copy (precopy_s) comes first.
+bool SwitchNow(const v1::StartMigrationRequest& r, double elapsed_s) {
+  return r.mode() == "post-copy" || (r.mode() == "enlightened" && elapsed_s >= r.precopy_s());
 }
 
 }  // namespace
@@ -149,10 +149,10 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
         "most 128, not starting with a dot)"));
   }
   if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0 ||
-      request.postcopy_bandwidth_mibps() < 0) {
+      request.postcopy_bandwidth_mibps() < 0 || request.precopy_s() < 0) {
     return absl::InvalidArgumentError(
-        "bandwidth_mibps, postcopy_bandwidth_mibps, downtime_ms and timeout_s must not be "
-        "negative");
+        "bandwidth_mibps, postcopy_bandwidth_mibps, precopy_s, downtime_ms and timeout_s must "
+        "not be negative");
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -308,7 +308,7 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         if (!downtime_set && r.downtime_ms() > 0) {
           action = Action::kDowntime;
         } else if (!switched && !stats->postcopy && m->job_seen && AllowsPostCopy(r.mode()) &&
-                   (PostCopyAtOnce(r) || m->switch_requested || timed_out ||
+                   (SwitchNow(r, elapsed_s) || m->switch_requested || timed_out ||
                     (r.postcopy_after_iterations() > 0 &&
                      p.iteration() >= r.postcopy_after_iterations()))) {
           action = Action::kPostCopy;

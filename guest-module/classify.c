@@ -3,11 +3,12 @@
  * The priority snapshot: every frame gets the highest of the Table 1
  * categories it belongs to.
  *
- *   Kernel            the kernel image (the "Kernel code/rodata/data/bss"
- *                     resources under System RAM)
- *   Kernel_Allocated  reserved at boot (memblock), slab, and any other
- *                     allocated page without a user mapping or a file
- *                     (vmalloc, stacks, buffers, kernel page tables)
+ *   Kernel            the kernel's executable code and its read-only data
+ *                     (the "Kernel code" and "Kernel rodata" resources)
+ *   Kernel_Allocated  the kernel's data and bss, what was reserved at boot
+ *                     (memblock), slab, and any other allocated page without
+ *                     a user mapping or a file (vmalloc, stacks, buffers,
+ *                     kernel page tables)
  *   Memory_I/O        RAM the firmware reserved (ACPI, BIOS areas) and frames
  *                     an active process maps as I/O (VM_IO, VM_PFNMAP)
  *   Page_Table        the page-table pages of an active process
@@ -135,7 +136,8 @@ children:
 		if (type != CVN_LAYOUT_RAM)
 			continue;
 		for (c = r->child; c; c = c->sibling) {
-			if (strncmp(c->name, "Kernel ", 7) || layout->nr_kernel == ARRAY_SIZE(layout->kernel))
+			if ((strcmp(c->name, "Kernel code") && strcmp(c->name, "Kernel rodata")) ||
+			    layout->nr_kernel == ARRAY_SIZE(layout->kernel))
 				continue;
 			layout->kernel[layout->nr_kernel++] = (struct cvn_range){
 				PHYS_PFN(c->start), PHYS_PFN(c->end) + 1 - PHYS_PFN(c->start), CVN_LAYOUT_RAM

@@ -42,7 +42,7 @@ struct cvn_range {
 struct cvn_layout {
 	struct cvn_range ram[CVN_MAX_RANGES]; /* System RAM and firmware-reserved RAM */
 	unsigned int nr_ram;
-	struct cvn_range kernel[8]; /* Kernel code, rodata, data, bss */
+	struct cvn_range kernel[8]; /* Kernel code and rodata */
 	unsigned int nr_kernel;
 };
 
@@ -94,7 +94,8 @@ void cvn_trigger_disarm(void);
 int cvn_trigger_hangup(void);
 int cvn_trigger_stats(char *buf, size_t size);
 
-/* prefetch.c */
+/* prefetch.c (all with cvn_lock held) */
+int cvn_prefetch_prepare(void);
 int cvn_prefetch_start(void);
 void cvn_prefetch_stop(void);
 bool cvn_prefetch_running(void);

@@ -8,7 +8,10 @@
  * the guest needs arrive first instead of in address order.
  *
  * The threads take chunks of the order from one shared counter, so together
- * they move through the categories in order whatever their number. Reads go
+ * they move through the categories in order whatever their number. An armed
+ * trigger creates them in advance, waiting (cvn_prefetch_prepare): on the
+ * destination, where every page the guest touches first costs a round trip to
+ * the source, creating threads would take longer than waking them. Reads go
  * through copy_from_kernel_nofault: a frame that left the direct map since the
  * snapshot (secretmem, a KFENCE guard page) is skipped instead of oopsing.
  */
@@ -30,6 +33,8 @@
 static struct {
 	struct task_struct *threads[MAX_STREAMS];
 	unsigned int streams;
+	wait_queue_head_t wq;
+	bool go; /* prepared threads wait for this */
 	atomic_long_t next_chunk;
 	atomic_long_t touched, skipped_free, unreadable;
 	atomic_t running;
@@ -57,8 +62,10 @@ static void touch(unsigned long pfn)
 static int prefetch_thread(void *arg)
 {
 	const u32 *order = cvn_snap.order;
-	const unsigned long len = pf.order_len;
+	unsigned long len;
 
+	wait_event_interruptible(pf.wq, READ_ONCE(pf.go) || kthread_should_stop());
+	len = pf.order_len;
 	while (!kthread_should_stop()) {
 		unsigned long chunk = atomic_long_fetch_add(1, &pf.next_chunk);
 		unsigned long first = chunk * CHUNK_PAGES, last, i;
@@ -93,7 +100,7 @@ static int prefetch_thread(void *arg)
 
 bool cvn_prefetch_running(void)
 {
-	return pf.streams && atomic_read(&pf.running);
+	return pf.streams && pf.go && atomic_read(&pf.running);
 }
 
 void cvn_prefetch_stop(void)
@@ -108,13 +115,13 @@ void cvn_prefetch_stop(void)
 		}
 	}
 	pf.streams = 0;
+	pf.go = false;
 }
 
-/* With cvn_lock held. */
-int cvn_prefetch_start(void)
+/* With cvn_lock held: the threads, waiting for cvn_prefetch_start. */
+int cvn_prefetch_prepare(void)
 {
-	unsigned int streams = cvn_prefetch_streams, i, c;
-	unsigned long idx;
+	unsigned int streams = cvn_prefetch_streams, i;
 
 	if (!cvn_snap.order || !cvn_snap.generation)
 		return -ENODATA; /* no snapshot yet */
@@ -122,6 +129,38 @@ int cvn_prefetch_start(void)
 	if (!streams)
 		streams = min(num_online_cpus(), 4U);
 	streams = clamp(streams, 1U, (unsigned int)MAX_STREAMS);
+	init_waitqueue_head(&pf.wq);
+	pf.go = false;
+	atomic_set(&pf.running, streams);
+	for (i = 0; i < streams; i++) {
+		struct task_struct *t = kthread_create(prefetch_thread, NULL, "cvn_prefetch/%u", i);
+
+		if (IS_ERR(t)) {
+			/* The threads created so far do the work. */
+			atomic_sub(streams - i, &pf.running);
+			break;
+		}
+		get_task_struct(t);
+		set_user_nice(t, MIN_NICE);
+		pf.threads[i] = t;
+		pf.streams = i + 1;
+		wake_up_process(t); /* to wait in prefetch_thread */
+	}
+	return pf.streams ? 0 : -ENOMEM;
+}
+
+/* With cvn_lock held. Uses the prepared threads if there are some. */
+int cvn_prefetch_start(void)
+{
+	unsigned int c;
+	unsigned long idx;
+	int err;
+
+	if (!pf.streams || pf.go) {
+		err = cvn_prefetch_prepare();
+		if (err)
+			return err;
+	}
 
 	pf.order_len = cvn_snap.order_len;
 	pf.generation = cvn_snap.generation;
@@ -139,23 +178,9 @@ int cvn_prefetch_start(void)
 	pf.start_ns = ktime_get_ns();
 	pf.end_ns = 0;
 	pf.runs++;
-	atomic_set(&pf.running, streams);
-	for (i = 0; i < streams; i++) {
-		struct task_struct *t = kthread_create(prefetch_thread, NULL, "cvn_prefetch/%u", i);
-
-		if (IS_ERR(t)) {
-			/* The threads started so far do the work. */
-			if (atomic_sub_and_test(streams - i, &pf.running))
-				pf.end_ns = ktime_get_ns();
-			break;
-		}
-		get_task_struct(t);
-		set_user_nice(t, MIN_NICE);
-		pf.threads[i] = t;
-		pf.streams = i + 1;
-		wake_up_process(t);
-	}
-	return pf.streams ? 0 : -ENOMEM;
+	WRITE_ONCE(pf.go, true);
+	wake_up_all(&pf.wq);
+	return 0;
 }
 
 static long ms_since_start(u64 ns)
@@ -166,7 +191,7 @@ static long ms_since_start(u64 ns)
 int cvn_prefetch_stats(char *buf, size_t size)
 {
 	int n, c;
-	const char *state = !pf.runs ? "idle" : atomic_read(&pf.running) ? "running" : "done";
+	const char *state = !pf.runs ? "idle" : cvn_prefetch_running() ? "running" : "done";
 
 	n = scnprintf(buf, size,
 		      "prefetch_state %s\nprefetch_runs %u\nprefetch_generation %llu\n"

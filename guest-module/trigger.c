@@ -125,6 +125,8 @@ void cvn_trigger_disarm(void)
 	}
 	if (port)
 		fput(port);
+	if (port && !tr.fired_ns)
+		cvn_prefetch_stop(); /* the threads prepared for a trigger that never came */
 	kfree(tr.canary);
 	tr.canary = NULL;
 }
@@ -134,6 +136,7 @@ int cvn_trigger_arm(int fd, unsigned int seconds)
 {
 	struct task_struct *t;
 	struct file *port;
+	int err;
 
 	if (!cvn_snap.generation)
 		return -ENODATA; /* nothing to prefetch yet */
@@ -146,6 +149,11 @@ int cvn_trigger_arm(int fd, unsigned int seconds)
 	if (!(vfs_poll(port, NULL) & EPOLLOUT) || (vfs_poll(port, NULL) & EPOLLHUP)) {
 		fput(port);
 		return -ENOTCONN; /* not a port the host is connected to */
+	}
+	err = cvn_prefetch_prepare();
+	if (err) {
+		fput(port);
+		return err;
 	}
 	tr.canary = kzalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!tr.canary) {

@@ -108,6 +108,7 @@ v1::Plan BuildPlan(const Problem& p, const Schedule& s) {
     out->set_rounds(sm->prediction.rounds);
     out->set_note(sm->note);
     out->set_execution_transfer_s(sm->execution_transfer_s);
+    out->set_recovery_s(sm->prediction.recovery_s);
     out->set_coordinated_app(sm->coordinated_app);
   }
   for (const auto& note : s.notes) plan.add_notes(note);

@@ -30,6 +30,11 @@ class FakeAgents : public controller::AgentDialer {
   void SetUnreachable(const std::string& host, bool unreachable);
   // Reports that measure dirty rates give this VM this one (MiB/s; 0 until set).
   void SetDirtyRate(const std::string& vm, double mibps) { Locked([&] { dirty_[vm] = mibps; }); }
+  // Reports that ask for enlightenment (DescribeRequest.enlightenment_max_age_s) give this VM
+  // this working set and free memory (MiB), as a guest module would.
+  void SetEnlightenment(const std::string& vm, double working_set_mib, double free_mib) {
+    Locked([&] { enlightenment_[vm] = {working_set_mib, free_mib}; });
+  }
   // Migrations of this VM fail at their first progress read.
   void FailMigrationsOf(const std::string& vm) { Locked([&] { fail_.insert(vm); }); }
   // Migrations advance by this much per GetMigration (MiB); 0 holds them where they are.
@@ -86,6 +91,7 @@ class FakeAgents : public controller::AgentDialer {
   std::map<std::string, double> speeds_;
   std::map<std::string, std::string> modes_;
   std::map<std::string, double> dirty_;
+  std::map<std::string, std::pair<double, double>> enlightenment_;
 };
 
 }  // namespace convoy::testing
