@@ -44,16 +44,16 @@ StatusOr<std::unique_ptr<GuestChannel>> EnlightenmentReader::Open(const std::str
     std::lock_guard<std::mutex> lock(mu_);
     Entry& entry = vms_[vm];
     if (entry.busy) {
-      return absl::AbortedError(absl::StrCat(
-          "the enlightenment channel of VM '", vm,
-          "' is in use (a migration holds it, or another reading is under way)"));
+      return absl::AbortedError(
+          absl::StrCat("the enlightenment channel of VM '", vm,
+                       "' is in use (a migration holds it, or another reading is under way)"));
     }
     entry.busy = true;
   }
   auto path = locator_(vm);
   StatusOr<std::unique_ptr<GuestChannel>> channel =
-      path.ok() ? GuestChannel::Connect(*path) : StatusOr<std::unique_ptr<GuestChannel>>(
-                                                     path.status());
+      path.ok() ? GuestChannel::Connect(*path)
+                : StatusOr<std::unique_ptr<GuestChannel>>(path.status());
   if (!channel.ok()) Unbusy(vm);
   return channel;
 }
@@ -80,8 +80,8 @@ void EnlightenmentReader::Remember(const std::string& vm,
 }
 
 StatusOr<v1::Enlightenment> EnlightenmentReader::Snapshot(const std::string& vm,
-                                                          GuestChannel* channel,
-                                                          Deadline deadline, bool include_raw) {
+                                                          GuestChannel* channel, Deadline deadline,
+                                                          bool include_raw) {
   const auto start = std::chrono::steady_clock::now();
   CONVOY_ASSIGN_OR_RETURN(GuestChannel::Reply reply,
                           channel->Call("SNAPSHOT", deadline, options_.max_bytes));

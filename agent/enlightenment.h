@@ -27,8 +27,8 @@ using ChannelLocator = std::function<StatusOr<std::string>(const std::string& vm
 inline constexpr char kEnlightenmentChannel[] = "org.convoy.enlight.0";
 
 struct EnlightenmentOptions {
-  int timeout_ms = 3000;       // for one reading: connect, request, transfer
-  int arm_seconds = 600;       // how long an armed guest waits for the switch-over
+  int timeout_ms = 3000;  // for one reading: connect, request, transfer
+  int arm_seconds = 600;  // how long an armed guest waits for the switch-over
   size_t max_bytes = 64u << 20;
 };
 

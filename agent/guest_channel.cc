@@ -59,8 +59,7 @@ GuestChannel::~GuestChannel() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status GuestChannel::Send(const std::string& bytes, Deadline deadline,
-                          const std::string& request) {
+Status GuestChannel::Send(const std::string& bytes, Deadline deadline, const std::string& request) {
   size_t sent = 0;
   while (sent < bytes.size()) {
     const ssize_t n = send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
@@ -97,10 +96,9 @@ Status GuestChannel::Fill(size_t want, bool line, Deadline deadline, const std::
     if (ready < 0 && errno == EINTR) continue;
     if (ready <= 0) {
       return absl::DeadlineExceededError(
-          buffer_.empty()
-              ? absl::StrCat("the guest did not answer ", request, " in time")
-              : absl::StrFormat("the guest's answer to %s stopped after %d bytes", request,
-                                buffer_.size()));
+          buffer_.empty() ? absl::StrCat("the guest did not answer ", request, " in time")
+                          : absl::StrFormat("the guest's answer to %s stopped after %d bytes",
+                                            request, buffer_.size()));
     }
     char chunk[65536];
     const size_t room = line ? kMaxLine : std::min(sizeof(chunk), want - buffer_.size());
@@ -143,9 +141,9 @@ StatusOr<GuestChannel::Reply> GuestChannel::Call(const std::string& request, Dea
                       reply.line.find_first_not_of("0123456789") == std::string::npos;
   if (digits) n = std::stoull(reply.line);
   if (!digits || n > max_payload) {
-    return absl::DataLossError(absl::StrFormat(
-        "the guest answered %s with \"OK %s\", not a payload length up to %d bytes", request,
-        Quote(reply.line), max_payload));
+    return absl::DataLossError(
+        absl::StrFormat("the guest answered %s with \"OK %s\", not a payload length up to %d bytes",
+                        request, Quote(reply.line), max_payload));
   }
   CONVOY_RETURN_IF_ERROR(Fill(n, /*line=*/false, deadline, request));
   reply.payload = buffer_.substr(0, n);

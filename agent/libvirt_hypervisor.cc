@@ -165,9 +165,9 @@ StatusOr<std::string> ChannelPathIn(std::string_view xml, const std::string& vm,
     const std::string path = Attribute(block, "source", "path");
     if (path.empty()) break;
     if (Attribute(block, "target", "state") == "disconnected") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "VM '", vm, "': no guest process has its ", name,
-          " port open (no guest module responder running)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("VM '", vm, "': no guest process has its ", name,
+                       " port open (no guest module responder running)"));
     }
     return path;
   }
@@ -412,8 +412,9 @@ Status LibvirtHypervisor::Migrate(const std::string& vm, const MigrateOptions& o
                             static_cast<unsigned long long>(options.bandwidth_mibps + 0.5));
   }
   if (options.postcopy_bandwidth_mibps > 0) {
-    virTypedParamsAddULLong(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY,
-                            static_cast<unsigned long long>(options.postcopy_bandwidth_mibps + 0.5));
+    virTypedParamsAddULLong(
+        &params, &nparams, &maxparams, VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY,
+        static_cast<unsigned long long>(options.postcopy_bandwidth_mibps + 0.5));
   }
   if (options.parallel_connections > 1) {
     virTypedParamsAddInt(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,

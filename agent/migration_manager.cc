@@ -187,8 +187,7 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
                      : StatusOr<std::unique_ptr<EnlightenmentReader::Session>>(
                            absl::FailedPreconditionError("this agent reads no enlightenment"));
     enlightenment_ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
     if (armed.ok()) {
       enlightened = *std::move(armed);
     } else {

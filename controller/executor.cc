@@ -265,7 +265,9 @@ bool Executor::StartMigration(v1::Action* a) {
   request.set_bandwidth_mibps(MbpsToMibps(a->planned().bandwidth_mbps()));
   // Enlightened is planned at its bandwidth in post-copy too (unlimited, QEMU would fill the
   // link's queues and every page the guest asks for would wait behind them).
-  if (request.mode() == "enlightened") request.set_postcopy_bandwidth_mibps(request.bandwidth_mibps());
+  if (request.mode() == "enlightened") {
+    request.set_postcopy_bandwidth_mibps(request.bandwidth_mibps());
+  }
   request.set_downtime_ms(op_.request().request().downtime_ms() > 0
                               ? op_.request().request().downtime_ms()
                               : 300);

@@ -54,8 +54,8 @@ class Reader {
       v |= static_cast<uint64_t>(b & 0x7f) << (7 * i);
       if ((b & 0x80) == 0) {
         if (b == 0 && i > 0) {
-          return Corrupt(absl::StrFormat("%s at byte %d: varint not in its shortest form", what,
-                                         start));
+          return Corrupt(
+              absl::StrFormat("%s at byte %d: varint not in its shortest form", what, start));
         }
         return v;
       }
@@ -164,18 +164,18 @@ StatusOr<Enlightenment> Parse(std::string_view bytes, const ParseLimits& limits)
   Enlightenment e;
   e.version = static_cast<uint16_t>(Le(h + 4, 2));
   if (e.version != kVersion) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "enlightenment: unsupported version %d (this agent reads version %d)", e.version,
-        kVersion));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("enlightenment: unsupported version %d (this agent reads version %d)",
+                        e.version, kVersion));
   }
   const auto header_bytes = Le(h + 6, 2);
   if (header_bytes != kHeaderBytes) {
-    return Corrupt(absl::StrFormat("header of %d bytes, version 1 has %d", header_bytes,
-                                   kHeaderBytes));
+    return Corrupt(
+        absl::StrFormat("header of %d bytes, version 1 has %d", header_bytes, kHeaderBytes));
   }
   if (bytes.size() < kHeaderBytes) {
-    return Corrupt(absl::StrFormat("truncated: %d bytes, the header needs %d", bytes.size(),
-                                   kHeaderBytes));
+    return Corrupt(
+        absl::StrFormat("truncated: %d bytes, the header needs %d", bytes.size(), kHeaderBytes));
   }
   const uint64_t total_bytes = Le(h + 40, 8);
   if (total_bytes != bytes.size()) {
@@ -187,8 +187,8 @@ StatusOr<Enlightenment> Parse(std::string_view bytes, const ParseLimits& limits)
   PutLe(&zeroed, 76, 0, 4);
   const uint32_t crc = static_cast<uint32_t>(Le(h + 76, 4));
   if (Crc32(zeroed) != crc) {
-    return Corrupt(absl::StrFormat("CRC mismatch (header %08x, computed %08x)", crc,
-                                   Crc32(zeroed)));
+    return Corrupt(
+        absl::StrFormat("CRC mismatch (header %08x, computed %08x)", crc, Crc32(zeroed)));
   }
   e.page_size = static_cast<uint32_t>(Le(h + 8, 4));
   e.flags = static_cast<uint32_t>(Le(h + 12, 4));
@@ -202,21 +202,19 @@ StatusOr<Enlightenment> Parse(std::string_view bytes, const ParseLimits& limits)
   const uint64_t priority_count = Le(h + 64, 4);
   const uint64_t category_count = Le(h + 68, 4);
   e.meminfo_free_pages = static_cast<uint32_t>(Le(h + 72, 4));
-  if (e.page_size != 4096 && e.page_size != 8192 && e.page_size != 16384 &&
-      e.page_size != 65536) {
+  if (e.page_size != 4096 && e.page_size != 8192 && e.page_size != 16384 && e.page_size != 65536) {
     return Corrupt(absl::StrFormat("page size %d", e.page_size));
   }
   if (e.page_count == 0 || e.page_count > limits.max_page_count) {
-    return Corrupt(absl::StrFormat("page count %d (1 to %d)", e.page_count,
-                                   limits.max_page_count));
+    return Corrupt(absl::StrFormat("page count %d (1 to %d)", e.page_count, limits.max_page_count));
   }
   if (e.generation == 0) return Corrupt("generation 0");
   if ((e.flags & ~(kFlagPriorities | kFlagFreeLive)) != 0) {
     return Corrupt(absl::StrFormat("unknown flags %#x", e.flags));
   }
   if (category_count != kCategoryCount) {
-    return Corrupt(absl::StrFormat("%d categories, version 1 has %d", category_count,
-                                   kCategoryCount));
+    return Corrupt(
+        absl::StrFormat("%d categories, version 1 has %d", category_count, kCategoryCount));
   }
   if (((e.flags & kFlagPriorities) != 0) != (priority_count > 0)) {
     return Corrupt("the priorities flag and the priority run count disagree");
@@ -225,9 +223,9 @@ StatusOr<Enlightenment> Parse(std::string_view bytes, const ParseLimits& limits)
   // bounds every allocation below by the input's size.
   const size_t payload = bytes.size() - kHeaderBytes;
   if (layout_count * 3 + free_count * 2 + priority_count * 2 > payload) {
-    return Corrupt(absl::StrFormat(
-        "counts (%d layout, %d free, %d priority) do not fit in a %d-byte payload", layout_count,
-        free_count, priority_count, payload));
+    return Corrupt(
+        absl::StrFormat("counts (%d layout, %d free, %d priority) do not fit in a %d-byte payload",
+                        layout_count, free_count, priority_count, payload));
   }
 
   Reader in(bytes, kHeaderBytes);
@@ -240,8 +238,8 @@ StatusOr<Enlightenment> Parse(std::string_view bytes, const ParseLimits& limits)
     CONVOY_ASSIGN_OR_RETURN(uint8_t type, in.Byte(what));
     if (pages == 0 || gap > e.page_count || pages > e.page_count ||
         end + gap + pages > e.page_count) {
-      return Corrupt(absl::StrFormat("%s (gap %d, %d pages) beyond the %d frames", what, gap,
-                                     pages, e.page_count));
+      return Corrupt(absl::StrFormat("%s (gap %d, %d pages) beyond the %d frames", what, gap, pages,
+                                     e.page_count));
     }
     if (type != LayoutRange::kRam && type != LayoutRange::kReserved) {
       return Corrupt(absl::StrFormat("%s: unknown type %d", what, type));
@@ -259,13 +257,13 @@ StatusOr<Enlightenment> Parse(std::string_view bytes, const ParseLimits& limits)
       return Corrupt(absl::StrFormat("%s: empty or touching the previous one", what));
     }
     if (gap > e.page_count || pages > e.page_count || end + gap + pages > e.page_count) {
-      return Corrupt(absl::StrFormat("%s (gap %d, %d pages) beyond the %d frames", what, gap,
-                                     pages, e.page_count));
+      return Corrupt(absl::StrFormat("%s (gap %d, %d pages) beyond the %d frames", what, gap, pages,
+                                     e.page_count));
     }
     const uint64_t start = end + gap;
     if (!InsideRam(e.layout, start, pages, /*ram_only=*/true)) {
-      return Corrupt(absl::StrFormat("%s: frames %d..%d are not inside one RAM range", what,
-                                     start, start + pages - 1));
+      return Corrupt(absl::StrFormat("%s: frames %d..%d are not inside one RAM range", what, start,
+                                     start + pages - 1));
     }
     e.free.push_back({start, pages});
     end = start + pages;

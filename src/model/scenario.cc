@@ -1,8 +1,8 @@
 #include "convoy/model/scenario.h"
 
 #include <fstream>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>

@@ -71,14 +71,11 @@ ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwid
       break;
   }
   if (mover.enlightened && problem.urgency_pct >= kEnlightenedMinUrgencyPct &&
-      mover.profile.working_set_mib <=
-          kEnlightenedMaxWorkingSetShare * mover.profile.used_mib) {
+      mover.profile.working_set_mib <= kEnlightenedMaxWorkingSetShare * mover.profile.used_mib) {
     PlanEnlightened(mover, mibps, bandwidth_mbps, config, &choice);
-    choice.note = absl::StrFormat("urgency %.0f%% and a working set of %.0f%% of used memory: %s",
-                                  problem.urgency_pct,
-                                  100 * mover.profile.working_set_mib /
-                                      std::max(mover.profile.used_mib, 1e-9),
-                                  choice.note);
+    choice.note = absl::StrFormat(
+        "urgency %.0f%% and a working set of %.0f%% of used memory: %s", problem.urgency_pct,
+        100 * mover.profile.working_set_mib / std::max(mover.profile.used_mib, 1e-9), choice.note);
     return choice;
   }
   const predict::Prediction pre = predict::PredictPreCopy(mover.profile, mibps, config);

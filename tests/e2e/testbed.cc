@@ -38,7 +38,7 @@ std::string Testbed::MissingCapability() {
   return "";
 }
 
-bool Testbed::Up(int hosts, std::string* error) {
+bool Testbed::Up(int hosts, std::string* error, const std::string& up_args) {
   repo_ = CONVOY_REPO_DIR;
   const char* dir = std::getenv("CONVOY_TESTBED_DIR");
   state_dir_ = dir != nullptr ? dir : "/run/convoy-testbed";
@@ -48,7 +48,8 @@ bool Testbed::Up(int hosts, std::string* error) {
     *error = "scripts/build-guest failed:\n" + guest.output;
     return false;
   }
-  auto up = RunCommand(absl::StrCat(repo_, "/scripts/testbed up --hosts ", hosts), 300);
+  auto up =
+      RunCommand(absl::StrCat(repo_, "/scripts/testbed up --hosts ", hosts, " ", up_args), 300);
   if (up.exit_code != 0) {
     *error = "scripts/testbed up failed:\n" + up.output;
     return false;

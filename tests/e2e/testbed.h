@@ -35,7 +35,8 @@ class Testbed {
   static std::string MissingCapability();
 
   // Builds the guest image and brings up `hosts` hosts. Fails the calling test on error.
-  bool Up(int hosts, std::string* error);
+  // `up_args` are more arguments to `scripts/testbed up` (e.g. "--rate-mbit 1000").
+  bool Up(int hosts, std::string* error, const std::string& up_args = "");
   void Down();
 
   const std::vector<TestbedHost>& hosts() const { return hosts_; }

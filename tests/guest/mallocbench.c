@@ -7,11 +7,14 @@
  * costs a page allocation, a fault and a page free in the kernel: the paths
  * the module's free-bitmap probes sit on.
  *
- * Without ROUNDS: one line per SECONDS. With ROUNDS: alternates SECONDS
- * without and with MODULE_KO loaded (finit_module / delete_module), ROUNDS
- * times each, and prints a summary of the medians:
+ * Without ROUNDS: one line per SECONDS. With ROUNDS: ROUNDS rounds of SECONDS
+ * without and SECONDS with MODULE_KO loaded (finit_module / delete_module),
+ * the order alternating from round to round (ABBA) so that a machine getting
+ * busier or quieter does not favour either, and a summary: the medians of
+ * each, and the median and quartiles of the per-round ratio with/without:
  *   mallocbench round=1 module=0 pairs=123000 ns_per_pair=1234.5
- *   mallocbench summary rounds=5 module0_ns=1234.5 module1_ns=1290.1 overhead_pct=4.5 */
+ *   mallocbench summary rounds=8 module0_ns=1234.5 module1_ns=1290.1 overhead_pct=4.5
+ *     ratio_median=1.041 ratio_q1=0.990 ratio_q3=1.090 */
 #include <sys/syscall.h>
 
 #include "common.h"
@@ -76,10 +79,11 @@ int main(int argc, char** argv) {
   const int rounds = (int)parse_num("ROUNDS", argv[2]);
   const char* ko = argv[3];
   const char* params = argc == 5 ? argv[4] : "";
-  double without[64], with[64];
+  double without[64], with[64], ratio[64];
   if (rounds < 1 || rounds > 64) return 2;
   for (int r = 1; r <= rounds; r++) {
-    for (int m = 0; m <= 1; m++) {
+    for (int k = 0; k <= 1; k++) {
+      const int m = (r % 2) ? k : 1 - k;
       if (module_loaded() && unload() != 0) perror("delete_module");
       if (m && load(ko, params) != 0) perror("finit_module");
       sleep_ns(NS_PER_S / 2); /* past the module's start-up scan */
@@ -89,8 +93,11 @@ int main(int argc, char** argv) {
       (m ? with : without)[r - 1] = ns;
     }
   }
+  for (int r = 0; r < rounds; r++) ratio[r] = with[r] / without[r];
   const double a = median(without, rounds), b = median(with, rounds);
-  printf("mallocbench summary rounds=%d module0_ns=%.1f module1_ns=%.1f overhead_pct=%.1f\n",
-         rounds, a, b, (b - a) / a * 100);
+  const double rm = median(ratio, rounds); /* sorts ratio */
+  printf("mallocbench summary rounds=%d module0_ns=%.1f module1_ns=%.1f overhead_pct=%.1f "
+         "ratio_median=%.3f ratio_q1=%.3f ratio_q3=%.3f\n",
+         rounds, a, b, (b - a) / a * 100, rm, ratio[rounds / 4], ratio[(3 * rounds) / 4]);
   for (;;) pause();
 }

@@ -222,13 +222,12 @@ TEST(EnlightenmentReaderTest, EachGuestFailureHasItsOwnError) {
     absl::StatusCode code;
     std::string words;
   };
-  for (const Case& c : {Case{FakeGuest::Mode::kNoModule, absl::StatusCode::kFailedPrecondition,
-                             "no guest module"},
-                        Case{FakeGuest::Mode::kGarbage, absl::StatusCode::kDataLoss, "magic"},
-                        Case{FakeGuest::Mode::kSilent, absl::StatusCode::kDeadlineExceeded,
-                             "did not answer SNAPSHOT in time"},
-                        Case{FakeGuest::Mode::kNoLineEnd, absl::StatusCode::kDataLoss,
-                             "no line end"}}) {
+  for (const Case& c :
+       {Case{FakeGuest::Mode::kNoModule, absl::StatusCode::kFailedPrecondition, "no guest module"},
+        Case{FakeGuest::Mode::kGarbage, absl::StatusCode::kDataLoss, "magic"},
+        Case{FakeGuest::Mode::kSilent, absl::StatusCode::kDeadlineExceeded,
+             "did not answer SNAPSHOT in time"},
+        Case{FakeGuest::Mode::kNoLineEnd, absl::StatusCode::kDataLoss, "no line end"}}) {
     FakeGuest guest(c.mode);
     auto reader = ReaderFor(&guest);
     const auto start = std::chrono::steady_clock::now();
@@ -333,8 +332,8 @@ TEST_F(EnlightenedMigrationTest, AFailedStartDisarmsTheGuest) {
 }
 
 TEST_F(EnlightenedMigrationTest, FallsBackToPlainPostCopyWithTheReason) {
-  for (auto mode : {FakeGuest::Mode::kNoModule, FakeGuest::Mode::kGarbage,
-                    FakeGuest::Mode::kSilent}) {
+  for (auto mode :
+       {FakeGuest::Mode::kNoModule, FakeGuest::Mode::kGarbage, FakeGuest::Mode::kSilent}) {
     FakeGuest guest(mode);
     auto reader = ReaderFor(&guest);
     auto manager = Manager(&reader);

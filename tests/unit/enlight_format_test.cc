@@ -25,11 +25,11 @@ Enlightenment Sample() {
               {160, 16, LayoutRange::kReserved},
               {256, 768, LayoutRange::kRam}};
   e.free = {{10, 20}, {600, 300}};
-  e.priority = {{0, 1, kNoCategory},      {1, 9, kKernel},          {10, 20, kNoCategory},
-                {30, 130, kKernelAllocated}, {160, 16, kMemoryIo}, {176, 80, kNoCategory},
-                {256, 4, kPageTable},      {260, 40, kUserCode},     {300, 200, kUserData},
-                {500, 50, kFileActive},    {550, 25, kFileInactive}, {575, 25, kOther},
-                {600, 300, kNoCategory},   {900, 124, kOther}};
+  e.priority = {{0, 1, kNoCategory},         {1, 9, kKernel},          {10, 20, kNoCategory},
+                {30, 130, kKernelAllocated}, {160, 16, kMemoryIo},     {176, 80, kNoCategory},
+                {256, 4, kPageTable},        {260, 40, kUserCode},     {300, 200, kUserData},
+                {500, 50, kFileActive},      {550, 25, kFileInactive}, {575, 25, kOther},
+                {600, 300, kNoCategory},     {900, 124, kOther}};
   Summarise(&e);
   return e;
 }
@@ -147,12 +147,15 @@ TEST(EnlightFormatTest, BrokenRunsAreRefused) {
     edit(&e);
     return Encode(e);
   };
-  ExpectDataLoss(encode_with([](Enlightenment* e) { e->free[1] = {180, 10}; }),
+  ExpectDataLoss(encode_with([](Enlightenment* e) {
+                   e->free[1] = {180, 10};
+                 }),
                  "free run 1: frames 180..189 are not inside one RAM range");
-  ExpectDataLoss(encode_with([](Enlightenment* e) { e->free[1] = {30, 10}; }),
+  ExpectDataLoss(encode_with([](Enlightenment* e) {
+                   e->free[1] = {30, 10};
+                 }),
                  "free run 1: empty or touching");
-  ExpectDataLoss(encode_with([](Enlightenment* e) { e->free[0].pages = 0; }),
-                 "free run 0: empty");
+  ExpectDataLoss(encode_with([](Enlightenment* e) { e->free[0].pages = 0; }), "free run 0: empty");
   ExpectDataLoss(encode_with([](Enlightenment* e) { e->priority.back().pages = 100; }),
                  "priority runs cover 1000 of the 1024 frames");
   ExpectDataLoss(encode_with([](Enlightenment* e) { e->priority.back().pages = 200; }),

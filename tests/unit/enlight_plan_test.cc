@@ -25,8 +25,8 @@ request: {evacuate: [s], power_off: false, mode: MODE, urgency_pct: URGENCY}
 
 v1::Migration PlanOne(const std::string& guest, const std::string& mode,
                       const std::string& urgency) {
-  const std::string yaml = absl::StrReplaceAll(
-      kTemplate, {{"GUEST", guest}, {"MODE", mode}, {"URGENCY", urgency}});
+  const std::string yaml =
+      absl::StrReplaceAll(kTemplate, {{"GUEST", guest}, {"MODE", mode}, {"URGENCY", urgency}});
   auto scenario = model::ParseScenario(yaml);
   EXPECT_TRUE(scenario.ok()) << scenario.status();
   Status valid = model::ValidateScenario(*scenario);
@@ -76,8 +76,7 @@ TEST(EnlightPlanTest, AutoChoosesEnlightenedForUrgentVmsWithASmallWorkingSet) {
   // Not urgent enough: the usual choice (this VM converges in pre-copy).
   EXPECT_EQ(PlanOne(kSmallWorkingSet, "auto", "75").mode(), "pre-copy");
   // Urgent, but most of its memory is working set: nothing to gain from priorities.
-  EXPECT_NE(PlanOne(", working_set_mib: 2500, free_mib: 100", "auto", "95").mode(),
-            "enlightened");
+  EXPECT_NE(PlanOne(", working_set_mib: 2500, free_mib: 100", "auto", "95").mode(), "enlightened");
   // Urgent, no module.
   EXPECT_NE(PlanOne("", "auto", "95").mode(), "enlightened");
 }

@@ -72,10 +72,10 @@ struct Enlightenment {
   uint64_t generation = 0;  // 1, 2, ... one per snapshot since the module loaded
   uint64_t generated_unix_ns = 0;
   uint32_t active_window_s = 0;
-  uint32_t build_us = 0;            // how long the guest took to build it
-  uint32_t meminfo_free_pages = 0;  // the guest kernel's own free-page count (MemFree)
-  std::vector<LayoutRange> layout;  // ordered, not overlapping
-  std::vector<FreeRun> free;        // ordered, not overlapping nor touching, inside RAM ranges
+  uint32_t build_us = 0;              // how long the guest took to build it
+  uint32_t meminfo_free_pages = 0;    // the guest kernel's own free-page count (MemFree)
+  std::vector<LayoutRange> layout;    // ordered, not overlapping
+  std::vector<FreeRun> free;          // ordered, not overlapping nor touching, inside RAM ranges
   std::vector<PriorityRun> priority;  // consecutive from frame 0, covering page_count
 
   // Derived by Parse (and Summarise for a hand-built value): pages per category, free pages.
