@@ -8,10 +8,11 @@
  * the guest needs arrive first instead of in address order.
  *
  * The threads take chunks of the order from one shared counter, so together
- * they move through the categories in order whatever their number. An armed
- * trigger creates them in advance, waiting (cvn_prefetch_prepare): on the
- * destination, where every page the guest touches first costs a round trip to
- * the source, creating threads would take longer than waking them. Reads go
+ * they move through the categories in order whatever their number. Between
+ * passes they wait; an armed trigger creates them in advance
+ * (cvn_prefetch_prepare): on the destination, where every page the guest
+ * touches first costs a round trip to the source, creating threads would take
+ * longer than waking them. Reads go
  * through copy_from_kernel_nofault: a frame that left the direct map since the
  * snapshot (secretmem, a KFENCE guard page) is skipped instead of oopsing.
  */
@@ -34,10 +35,11 @@ static struct {
 	struct task_struct *threads[MAX_STREAMS];
 	unsigned int streams;
 	wait_queue_head_t wq;
-	bool go; /* prepared threads wait for this */
+	/* A pass is one walk through the order; the threads wait between passes. */
+	unsigned int pass;
 	atomic_long_t next_chunk;
+	atomic_t finished; /* threads done with the current pass */
 	atomic_long_t touched, skipped_free, unreadable;
-	atomic_t running;
 	u64 start_ns, end_ns;
 	u64 generation;
 	unsigned long order_len;
@@ -59,48 +61,55 @@ static void touch(unsigned long pfn)
 		atomic_long_inc(&pf.touched);
 }
 
+/* One chunk of the order; false when the pass has no chunk left. */
+static bool run_chunk(const u32 *order, unsigned long len)
+{
+	unsigned long chunk = atomic_long_fetch_add(1, &pf.next_chunk);
+	unsigned long first = chunk * CHUNK_PAGES, last, i;
+	unsigned int c;
+
+	if (first >= len)
+		return false;
+	last = min(first + CHUNK_PAGES, len);
+	for (i = first; i < last; i++) {
+		if (cvn_page_is_free(order[i]))
+			atomic_long_inc(&pf.skipped_free);
+		else
+			touch(order[i]);
+	}
+	for (c = 0; c < CVN_NR_CATEGORIES; c++) {
+		if (pf.category_end[c] > first && pf.category_end[c] <= last)
+			pf.category_done_ns[c] = ktime_get_ns();
+	}
+	return true;
+}
+
 static int prefetch_thread(void *arg)
 {
-	const u32 *order = cvn_snap.order;
-	unsigned long len;
+	const u32 *order = cvn_snap.order; /* a snapshot stops the threads before replacing it */
+	unsigned int seen = 0;
 
-	wait_event_interruptible(pf.wq, READ_ONCE(pf.go) || kthread_should_stop());
-	len = pf.order_len;
 	while (!kthread_should_stop()) {
-		unsigned long chunk = atomic_long_fetch_add(1, &pf.next_chunk);
-		unsigned long first = chunk * CHUNK_PAGES, last, i;
-		unsigned int c;
+		unsigned int pass;
 
-		if (first >= len)
-			break;
-		last = min(first + CHUNK_PAGES, len);
-		for (i = first; i < last; i++) {
-			if (cvn_page_is_free(order[i]))
-				atomic_long_inc(&pf.skipped_free);
-			else
-				touch(order[i]);
-		}
-		for (c = 0; c < CVN_NR_CATEGORIES; c++) {
-			if (pf.category_end[c] > first && pf.category_end[c] <= last)
-				pf.category_done_ns[c] = ktime_get_ns();
-		}
-		cond_resched();
-	}
-	if (atomic_dec_and_test(&pf.running))
-		pf.end_ns = ktime_get_ns();
-	/* Stay until stopped, so that kthread_stop always finds us. */
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
+		wait_event_interruptible(pf.wq, READ_ONCE(pf.pass) != seen || kthread_should_stop());
+		pass = READ_ONCE(pf.pass);
+		if (pass == seen)
+			continue;
+		seen = pass;
+		while (!kthread_should_stop() && READ_ONCE(pf.pass) == pass &&
+		       run_chunk(order, pf.order_len))
+			cond_resched();
+		if (READ_ONCE(pf.pass) == pass &&
+		    atomic_inc_return(&pf.finished) == (int)pf.streams)
+			pf.end_ns = ktime_get_ns();
 	}
 	return 0;
 }
 
 bool cvn_prefetch_running(void)
 {
-	return pf.streams && pf.go && atomic_read(&pf.running);
+	return pf.streams && pf.pass && atomic_read(&pf.finished) < (int)pf.streams;
 }
 
 void cvn_prefetch_stop(void)
@@ -115,7 +124,7 @@ void cvn_prefetch_stop(void)
 		}
 	}
 	pf.streams = 0;
-	pf.go = false;
+	pf.pass = 0;
 }
 
 /* With cvn_lock held: the threads, waiting for cvn_prefetch_start. */
@@ -130,16 +139,11 @@ int cvn_prefetch_prepare(void)
 		streams = min(num_online_cpus(), 4U);
 	streams = clamp(streams, 1U, (unsigned int)MAX_STREAMS);
 	init_waitqueue_head(&pf.wq);
-	pf.go = false;
-	atomic_set(&pf.running, streams);
 	for (i = 0; i < streams; i++) {
 		struct task_struct *t = kthread_create(prefetch_thread, NULL, "cvn_prefetch/%u", i);
 
-		if (IS_ERR(t)) {
-			/* The threads created so far do the work. */
-			atomic_sub(streams - i, &pf.running);
-			break;
-		}
+		if (IS_ERR(t))
+			break; /* the threads created so far do the work */
 		get_task_struct(t);
 		set_user_nice(t, MIN_NICE);
 		pf.threads[i] = t;
@@ -149,22 +153,22 @@ int cvn_prefetch_prepare(void)
 	return pf.streams ? 0 : -ENOMEM;
 }
 
-/* With cvn_lock held. Uses the prepared threads if there are some. */
+/* With cvn_lock held. A new pass from the start of the order, with the waiting threads if there
+ * are some (a pass under way starts over: the pages it touched are present, so going over
+ * them again is quick). */
 int cvn_prefetch_start(void)
 {
 	unsigned int c;
 	unsigned long idx;
 	int err;
 
-	if (!pf.streams || pf.go) {
+	if (!pf.streams) {
 		err = cvn_prefetch_prepare();
 		if (err)
 			return err;
 	}
-
 	pf.order_len = cvn_snap.order_len;
 	pf.generation = cvn_snap.generation;
-	atomic_long_set(&pf.next_chunk, 0);
 	atomic_long_set(&pf.touched, 0);
 	atomic_long_set(&pf.skipped_free, 0);
 	atomic_long_set(&pf.unreadable, 0);
@@ -178,7 +182,9 @@ int cvn_prefetch_start(void)
 	pf.start_ns = ktime_get_ns();
 	pf.end_ns = 0;
 	pf.runs++;
-	WRITE_ONCE(pf.go, true);
+	atomic_set(&pf.finished, 0);
+	atomic_long_set(&pf.next_chunk, 0);
+	WRITE_ONCE(pf.pass, pf.pass + 1);
 	wake_up_all(&pf.wq);
 	return 0;
 }

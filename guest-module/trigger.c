@@ -14,13 +14,15 @@
  * CPU. Polling without a wait queue (vfs_poll with no table) only reads the
  * port's state, so enlightd's own read on the same port is not disturbed.
  *
- * The thread notices the move even before the hangup: each round it writes a
- * canary page, so the page is dirty at the switch-over and missing on the
- * destination, and its first round there takes a page fault's round trip to
- * the source instead of microseconds. A round slower than SLOW_NS starts the
- * prefetch at once; the hangup starts it if that did not, or again if a slow
- * round on the source (the host held the vCPU back) started it too early and
- * it has finished.
+ * The thread notices the move even before the hangup when the link is busy:
+ * each round it writes a canary page, so the page is dirty at the switch-over
+ * and missing on the destination, and its first round there waits for a page
+ * fault's round trip to the source, behind the migration's queue, instead of
+ * taking microseconds. A round slower than SLOW_NS starts the prefetch at
+ * once. The hangup always starts a pass from the beginning: a slow round on
+ * the source (the host held the vCPU back, the migration's set-up paused it)
+ * may have started one too early, and the pages that pass touched there are
+ * not on the destination.
  */
 #include <linux/delay.h>
 #include <linux/file.h>
@@ -35,7 +37,7 @@
 #include "convoy_enlight.h"
 
 #define POLL_US 2000
-#define SLOW_NS (2 * NSEC_PER_MSEC)
+#define SLOW_NS (20 * NSEC_PER_MSEC)
 
 static struct {
 	struct task_struct *thread;
@@ -48,12 +50,12 @@ static struct {
 	u8 *canary;
 } tr;
 
-/* With cvn_lock held. A prefetch still running is left alone. */
+/* With cvn_lock held. A slow round leaves a pass under way alone; the hangup starts over. */
 static void fire(const char *reason, bool hangup)
 {
 	if (hangup)
 		tr.waiting = false;
-	if (cvn_prefetch_running())
+	else if (cvn_prefetch_running())
 		return;
 	if (cvn_prefetch_start() == 0) {
 		if (!tr.fired_ns) {

@@ -216,7 +216,7 @@ TEST(EnlightFormatTest, GarbageNeverParsesNorCrashes) {
 
 TEST(EnlightFormatTest, ReadsWhatTheGuestModuleWrote) {
   // A snapshot taken by convoy_enlight.ko in a 256 MiB testbed guest (Debian 6.1.0-57) running
-  // `wsloop 32 96`: 32 MiB of working set, 96 MiB of an inactive process's memory.
+  // `coldmem 96` and `wsloop 32 0 1000`: 32 MiB of working set, 96 MiB of an inactive process.
   std::ifstream in(CONVOY_TEST_DATA "/enlight_guest_256mib.bin", std::ios::binary);
   ASSERT_TRUE(in.good());
   std::stringstream bytes;
