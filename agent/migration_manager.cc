@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "spdlog/spdlog.h"
 
 namespace convoy::agent {
 namespace {
@@ -266,6 +267,7 @@ void MigrationManager::Run(const std::shared_ptr<Migration>& m) {
 
 void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
   bool switched = false;
+  bool switch_refused = false;
   bool aborted = false;
   bool downtime_set = false;
   while (true) {
@@ -304,13 +306,16 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         p.set_bandwidth_mibps(stats->memory_bytes_per_s / kMiB);
         const auto& r = m->request;
         const bool timed_out = r.timeout_s() > 0 && elapsed_s > r.timeout_s();
-        if (!downtime_set && r.downtime_ms() > 0) {
-          action = Action::kDowntime;
-        } else if (!switched && !stats->postcopy && m->job_seen && AllowsPostCopy(r.mode()) &&
-                   (SwitchNow(r, elapsed_s) || m->switch_requested || timed_out ||
-                    (r.postcopy_after_iterations() > 0 &&
-                     p.iteration() >= r.postcopy_after_iterations()))) {
+        const bool switch_due =
+            !switched && !stats->postcopy && m->job_seen && AllowsPostCopy(r.mode()) &&
+            (SwitchNow(r, elapsed_s) || m->switch_requested || timed_out ||
+             (r.postcopy_after_iterations() > 0 &&
+              p.iteration() >= r.postcopy_after_iterations()));
+        // A due switch first: setting the downtime limit can wait behind libvirt's job.
+        if (switch_due) {
           action = Action::kPostCopy;
+        } else if (!downtime_set && r.downtime_ms() > 0) {
+          action = Action::kDowntime;
         } else if (!aborted && timed_out && r.mode() == "pre-copy") {
           m->abort_requested = true;
           m->abort_reason =
@@ -330,9 +335,19 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         (void)hypervisor_->SetMaxDowntime(m->request.vm(), m->request.downtime_ms());
         downtime_set = true;
         break;
-      case Action::kPostCopy:
-        switched = hypervisor_->StartPostCopy(m->request.vm()).ok();
+      case Action::kPostCopy: {
+        Status result = hypervisor_->StartPostCopy(m->request.vm());
+        switched = result.ok();
+        if (switched) {
+          spdlog::info("migration {} of {}: switching to post-copy", m->progress.id(),
+                       m->request.vm());
+        } else if (!switch_refused) {
+          switch_refused = true;  // retried every poll; said once
+          spdlog::info("migration {} of {}: post-copy refused for now: {}", m->progress.id(),
+                       m->request.vm(), std::string(result.message()));
+        }
         break;
+      }
       case Action::kAbort:
         aborted = hypervisor_->AbortJob(m->request.vm()).ok();
         break;

@@ -79,6 +79,9 @@ bool cvn_page_is_free(unsigned long pfn); /* the live bitmap */
 unsigned long cvn_free_pages(void);
 void cvn_freemap_copy(unsigned long *to); /* BITS_TO_LONGS(cvn_page_count) words */
 u64 cvn_freemap_events(void);
+int cvn_freemap_track(bool on);
+bool cvn_freemap_tracking(void);
+u64 cvn_freemap_bench(unsigned long pairs);
 
 /* classify.c: builds cvn_snap (with cvn_lock held). */
 int cvn_snapshot_build(void);

@@ -104,7 +104,7 @@ int cvn_encode(const struct cvn_layout *layout)
 	put_le(h + 4, CVN_VERSION, 2);
 	put_le(h + 6, CVN_HEADER_BYTES, 2);
 	put_le(h + 8, PAGE_SIZE, 4);
-	put_le(h + 12, CVN_FLAG_PRIORITIES | (cvn_track_free ? CVN_FLAG_FREE_LIVE : 0), 4);
+	put_le(h + 12, CVN_FLAG_PRIORITIES | (cvn_freemap_tracking() ? CVN_FLAG_FREE_LIVE : 0), 4);
 	put_le(h + 16, cvn_page_count, 8);
 	put_le(h + 24, cvn_snap.generation, 8);
 	put_le(h + 32, cvn_snap.generated_unix_ns, 8);

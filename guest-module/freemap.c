@@ -12,6 +12,8 @@
  */
 #include <linux/atomic.h>
 #include <linux/bitmap.h>
+#include <linux/gfp.h>
+#include <linux/ktime.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
@@ -27,6 +29,7 @@ unsigned long cvn_page_count;
 static unsigned long *free_bits;
 static struct tracepoint *tp_alloc, *tp_free;
 static DEFINE_PER_CPU(u64, free_events);
+static bool tracking; /* the probes are registered */
 
 /* Sets (free) or clears the bits of frames [pfn, pfn + n), atomically per word. */
 static void mark(unsigned long pfn, unsigned long n, bool free)
@@ -184,6 +187,44 @@ u64 cvn_freemap_events(void)
 	return sum;
 }
 
+/* Registers or unregisters the probes; with them off the bitmap goes stale until a resync. */
+int cvn_freemap_track(bool on)
+{
+	int err;
+
+	if (on == tracking)
+		return 0;
+	if (!on) {
+		tracepoint_probe_unregister(tp_free, probe_free, NULL);
+		tracepoint_probe_unregister(tp_alloc, probe_alloc, NULL);
+		tracepoint_synchronize_unregister();
+		tracking = false;
+		return 0;
+	}
+	if (!tp_alloc || !tp_free) {
+		pr_err("convoy_enlight: no mm_page_alloc/mm_page_free tracepoints\n");
+		return -ENOENT;
+	}
+	/* The probes first, then the scan: no change can fall between them. */
+	err = tracepoint_probe_register(tp_alloc, probe_alloc, NULL);
+	if (err)
+		return err;
+	err = tracepoint_probe_register(tp_free, probe_free, NULL);
+	if (err) {
+		tracepoint_probe_unregister(tp_alloc, probe_alloc, NULL);
+		tracepoint_synchronize_unregister();
+		return err;
+	}
+	tracking = true;
+	cvn_freemap_resync();
+	return 0;
+}
+
+bool cvn_freemap_tracking(void)
+{
+	return tracking;
+}
+
 int cvn_freemap_init(void)
 {
 	int nid, err;
@@ -195,38 +236,39 @@ int cvn_freemap_init(void)
 	free_bits = vzalloc(BITS_TO_LONGS(cvn_page_count) * sizeof(unsigned long));
 	if (!free_bits)
 		return -ENOMEM;
-	if (cvn_track_free) {
-		for_each_kernel_tracepoint(find_tracepoint, NULL);
-		if (!tp_alloc || !tp_free) {
-			pr_err("convoy_enlight: no mm_page_alloc/mm_page_free tracepoints\n");
-			err = -ENOENT;
-			goto fail;
-		}
-		/* The probes first, then the scan: no change can fall between them. */
-		err = tracepoint_probe_register(tp_alloc, probe_alloc, NULL);
-		if (err)
-			goto fail;
-		err = tracepoint_probe_register(tp_free, probe_free, NULL);
-		if (err) {
-			tracepoint_probe_unregister(tp_alloc, probe_alloc, NULL);
-			goto fail;
-		}
+	for_each_kernel_tracepoint(find_tracepoint, NULL);
+	err = cvn_freemap_track(cvn_track_free);
+	if (err) {
+		vfree(free_bits);
+		free_bits = NULL;
+		return err;
 	}
-	cvn_freemap_resync();
+	if (!tracking)
+		cvn_freemap_resync();
 	return 0;
-fail:
-	vfree(free_bits);
-	free_bits = NULL;
-	return err;
 }
 
 void cvn_freemap_exit(void)
 {
-	if (cvn_track_free && tp_alloc && tp_free) {
-		tracepoint_probe_unregister(tp_free, probe_free, NULL);
-		tracepoint_probe_unregister(tp_alloc, probe_alloc, NULL);
-		tracepoint_synchronize_unregister();
-	}
+	cvn_freemap_track(false);
 	vfree(free_bits);
 	free_bits = NULL;
+}
+
+/* The probes' cost from the inside: `pairs` order-0 allocations and frees, ns per pair. */
+u64 cvn_freemap_bench(unsigned long pairs)
+{
+	u64 start = ktime_get_ns();
+	unsigned long i;
+
+	for (i = 0; i < pairs; i++) {
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		if (!page)
+			break;
+		__free_page(page);
+		if ((i & 1023) == 1023)
+			cond_resched();
+	}
+	return i ? div_u64(ktime_get_ns() - start, i) : 0;
 }

@@ -8,7 +8,9 @@
  *                     snapshot; "stop": stop them; "arm FD SECONDS": start
  *                     the prefetch when the host side of the writer's
  *                     virtio-serial port FD hangs up (trigger.c);
- *                     "disarm"; "hangup": the writer saw that hangup.
+ *                     "disarm"; "hangup": the writer saw that hangup;
+ *                     "track on|off": the free bitmap's probes; "bench N":
+ *                     N page allocations and frees, timed (the probes' cost)
  *   snapshot  (read)  the encoded enlightenment of the last snapshot (format.h)
  *   stats     (read)  text, one "key value..." per line
  */
@@ -41,6 +43,8 @@ MODULE_PARM_DESC(track_free, "keep the free bitmap current with allocator tracep
 DEFINE_MUTEX(cvn_lock);
 struct cvn_snapshot cvn_snap;
 static struct proc_dir_entry *dir;
+static u64 bench_ns_per_pair, bench_pairs;
+static bool bench_tracking;
 
 static const char *const category_names[CVN_NR_CATEGORIES] = {
 	"kernel",    "kernel_allocated", "memory_io",     "page_table", "user_code",
@@ -53,6 +57,8 @@ static ssize_t control_write(struct file *file, const char __user *ubuf, size_t 
 	char cmd[64];
 	size_t n = min(count, sizeof(cmd) - 1);
 	unsigned int fd, seconds;
+	unsigned long pairs;
+	char on[4];
 	int err;
 
 	if (copy_from_user(cmd, ubuf, n))
@@ -71,6 +77,13 @@ static ssize_t control_write(struct file *file, const char __user *ubuf, size_t 
 		err = 0;
 	} else if (!strcmp(cmd, "hangup")) {
 		err = cvn_trigger_hangup();
+	} else if (sscanf(cmd, "track %3s", on) == 1 && (!strcmp(on, "on") || !strcmp(on, "off"))) {
+		err = cvn_freemap_track(!strcmp(on, "on"));
+	} else if (sscanf(cmd, "bench %lu", &pairs) == 1 && pairs > 0 && pairs <= 100000000) {
+		bench_tracking = cvn_freemap_tracking();
+		bench_pairs = pairs;
+		bench_ns_per_pair = cvn_freemap_bench(pairs);
+		err = 0;
 	} else if (!strcmp(cmd, "prefetch")) {
 		err = cvn_prefetch_start();
 	} else if (!strcmp(cmd, "stop")) {
@@ -109,12 +122,13 @@ static ssize_t stats_read(struct file *file, char __user *ubuf, size_t count, lo
 	n += scnprintf(buf + n, STATS_BYTES - n,
 		       "version %d\npage_size %lu\npage_count %lu\nfree_pages %lu\n"
 		       "free_events %llu\ntrack_free %d\nactive_window_s %u\ngeneration %llu\n"
+		       "bench_pairs %llu\nbench_tracking %d\nbench_ns_per_pair %llu\n"
 		       "snapshot_build_us %u\nsnapshot_free_pages %lu\nsnapshot_active_mms %lu\n"
 		       "snapshot_active %s\nsnapshot_bytes %zu\nkernel_allocated_reserved %llu\n"
 		       "kernel_allocated_slab %llu\nkernel_allocated_other %llu\n",
 		       CVN_VERSION, PAGE_SIZE, cvn_page_count, cvn_free_pages(),
-		       cvn_freemap_events(), cvn_track_free, cvn_active_window_s,
-		       cvn_snap.generation, cvn_snap.build_us, cvn_snap.free_pages,
+		       cvn_freemap_events(), cvn_freemap_tracking(), cvn_active_window_s,
+		       cvn_snap.generation, bench_pairs, bench_tracking, bench_ns_per_pair, cvn_snap.build_us, cvn_snap.free_pages,
 		       cvn_snap.active_mms, cvn_snap.active_names, cvn_snap.blob_len,
 		       cvn_snap.ka_reserved, cvn_snap.ka_slab, cvn_snap.ka_other);
 	for (c = 0; c < CVN_NR_CATEGORIES; c++)
@@ -149,7 +163,7 @@ static int __init cvn_init(void)
 		return -ENOMEM;
 	}
 	pr_info("convoy_enlight: %lu frames, %lu free, free tracking %s\n", cvn_page_count,
-		cvn_free_pages(), cvn_track_free ? "on" : "off");
+		cvn_free_pages(), cvn_freemap_tracking() ? "on" : "off");
 	return 0;
 }
 

@@ -14,15 +14,15 @@
  * CPU. Polling without a wait queue (vfs_poll with no table) only reads the
  * port's state, so enlightd's own read on the same port is not disturbed.
  *
- * The thread notices the move even before the hangup when the link is busy:
- * each round it writes a canary page, so the page is dirty at the switch-over
- * and missing on the destination, and its first round there waits for a page
- * fault's round trip to the source, behind the migration's queue, instead of
- * taking microseconds. A round slower than SLOW_NS starts the prefetch at
- * once. The hangup always starts a pass from the beginning: a slow round on
- * the source (the host held the vCPU back, the migration's set-up paused it)
- * may have started one too early, and the pages that pass touched there are
- * not on the destination.
+ * The thread notices the move before the hangup: each round it writes a
+ * canary page, so the page is dirty at the switch-over and missing on the
+ * destination, and the first read of it there waits for a page fault's round
+ * trip to the source (a millisecond at least) where it takes nanoseconds on
+ * the source. A canary read slower than SLOW_NS starts the prefetch at once.
+ * The hangup always starts a pass from the beginning: a slow read on the
+ * source (the host preempted the vCPU in those nanoseconds) may have started
+ * one too early, and the pages that pass touched there are not on the
+ * destination.
  */
 #include <linux/delay.h>
 #include <linux/file.h>
@@ -37,7 +37,7 @@
 #include "convoy_enlight.h"
 
 #define POLL_US 2000
-#define SLOW_NS (20 * NSEC_PER_MSEC)
+#define SLOW_NS (500 * NSEC_PER_USEC)
 
 static struct {
 	struct task_struct *thread;
@@ -74,20 +74,20 @@ static int trigger_thread(void *arg)
 	bool slow_fired = false;
 
 	while (!kthread_should_stop()) {
-		const u64 start = ktime_get_ns();
+		u64 start = ktime_get_ns(), read_ns;
 		__poll_t mask;
-		u64 round_ns;
+		u8 seen = READ_ONCE(canary[0]);
 
-		WRITE_ONCE(canary[0], READ_ONCE(canary[0]) + 1);
+		read_ns = ktime_get_ns() - start;
+		WRITE_ONCE(canary[0], seen + 1);
 		mask = vfs_poll(port, NULL);
-		round_ns = ktime_get_ns() - start;
 		if (mask & EPOLLHUP) {
 			mutex_lock(&cvn_lock);
 			fire("hangup", true);
 			mutex_unlock(&cvn_lock);
 			break;
 		}
-		if (!slow_fired && round_ns > SLOW_NS) {
+		if (!slow_fired && read_ns > SLOW_NS) {
 			slow_fired = true;
 			mutex_lock(&cvn_lock);
 			fire("slow", false);

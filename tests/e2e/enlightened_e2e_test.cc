@@ -28,12 +28,15 @@ using namespace std::chrono_literals;
 
 // The migrations' bandwidth, MiB/s, in pre-copy and post-copy alike, on links shaped well above
 // it: the queue a migration builds is then the guest's, not the link's (docs/guest-module.md).
-constexpr double kBandwidthMibps = 16;
+constexpr double kBandwidthMibps = 24;
 constexpr int kLinkMbit = 1000;
-// The recovery workload: 32 MiB read and written at random pages, paced at 1M operations a
-// second, and 96 MiB filled by an idle process started first (so it sits below the working set
-// in physical memory, where post-copy's push in address order reaches it first).
-constexpr char kWorkRun[] = "coldmem 96";
+// The recovery workload, in a 384 MiB guest: 32 MiB read and written at random pages, paced at
+// 1M operations a second, and 192 MiB filled by an idle process started first (so it sits below
+// the working set in physical memory, where post-copy's push in address order reaches it first).
+constexpr int kWorkMemoryMib = 384;
+constexpr double kWorkingSetMib = 32;
+constexpr double kColdMib = 192;
+constexpr char kWorkRun[] = "coldmem 192";
 constexpr char kWorkAppend[] =
     "convoy.run1=\"sleep 2; wsloop 32 0 1000\" convoy_enlight.active_window_s=5";
 
@@ -112,7 +115,11 @@ struct Recovery {
   double recovered_at_s = 0;  // host time the workload was back at 90% for a second; 0: never
 };
 
-Recovery MeasureRecovery(const std::vector<LogFollower::Line>& lines, double started_s) {
+// The baseline is the median before `started_s` (the request); the workload is back once ten
+// samples in a row (a second of guest time) printed after `switched_s` (the VM runs on the
+// destination from then on) are at 90% of it or more.
+Recovery MeasureRecovery(const std::vector<LogFollower::Line>& lines, double started_s,
+                         double switched_s) {
   const auto samples = Samples(lines);
   std::vector<double> before;
   for (const auto& [t, ops] : samples) {
@@ -124,14 +131,9 @@ Recovery MeasureRecovery(const std::vector<LogFollower::Line>& lines, double sta
   r.baseline_ops = before[before.size() / 2];
   std::vector<std::pair<double, double>> after;
   for (const auto& s : samples) {
-    if (s.first >= started_s) after.push_back(s);
+    if (s.first > switched_s) after.push_back(s);
   }
-  // Back once ten samples in a row (a second of guest time) are at 90% or more, after the dip
-  // that every post-copy causes.
-  bool dipped = false;
   for (size_t i = 0; i + 10 <= after.size(); ++i) {
-    dipped |= after[i].second < 0.5 * r.baseline_ops;
-    if (!dipped) continue;
     bool good = true;
     for (size_t k = i; k < i + 10 && good; ++k) good = after[k].second >= 0.9 * r.baseline_ops;
     if (good) {
@@ -159,8 +161,8 @@ class EnlightenedE2eTest : public ::testing::Test {
       std::string run, append;
     };
     const std::vector<Guest> guests = {
-        {"g-enl-plain", 256, kWorkRun, kWorkAppend},
-        {"g-enl-fast", 256, kWorkRun, kWorkAppend},
+        {"g-enl-plain", kWorkMemoryMib, kWorkRun, kWorkAppend},
+        {"g-enl-fast", kWorkMemoryMib, kWorkRun, kWorkAppend},
         {"g-enl-idle", 256, "", "convoy_enlight.active_window_s=5"},
         {"g-enl-off", 128, "", "convoy.enlight=off"},
         {"g-enl-junk", 128, "", "convoy.enlight=garbage"},
@@ -183,6 +185,26 @@ class EnlightenedE2eTest : public ::testing::Test {
         return;
       }
     }
+    // The idle process must have filled its memory, and slept past the module's active window.
+    for (const char* g : {"g-enl-plain", "g-enl-fast"}) {
+      if (!WaitForLine(g, "coldmem-ready", 180) || !WaitForLine(g, "wsloop-start", 60)) {
+        setup_error = absl::StrCat(g, ": its workload never started");
+        return;
+      }
+    }
+    std::this_thread::sleep_for(7s);
+  }
+
+  static bool WaitForLine(const std::string& guest, const std::string& text, int timeout_s) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (std::chrono::steady_clock::now() < until) {
+      std::ifstream log(bed->state_dir() + "/guests/" + guest + ".log");
+      std::stringstream all;
+      all << log.rdbuf();
+      if (all.str().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(500ms);
+    }
+    return false;
   }
   static void TearDownTestSuite() {
     if (bed != nullptr) {
@@ -216,7 +238,7 @@ class EnlightenedE2eTest : public ::testing::Test {
     r.set_mode(mode);
     r.set_bandwidth_mibps(kBandwidthMibps);
     r.set_postcopy_bandwidth_mibps(kBandwidthMibps);
-    r.set_downtime_ms(300);
+    if (mode == "pre-copy") r.set_downtime_ms(300);
     r.mutable_destination()->set_host(host);
     r.mutable_destination()->set_libvirt_uri(
         absl::StrCat("qemu+tcp://", bed->host(host).ip, "/system"));
@@ -248,25 +270,61 @@ class EnlightenedE2eTest : public ::testing::Test {
     return p;
   }
 
-  static void Virsh(const std::string& host, const std::string& args) {
-    RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed exec ", host, " virsh -q ", args), 60);
+  static std::string Virsh(const std::string& host, const std::string& args) {
+    return RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed exec ", host, " virsh -q ", args),
+                      60)
+        .output;
   }
 
-  // Table 2 of seed 003, one row: times in ms, sizes in MiB.
-  static void PrintTable2Row(const std::string& what, const v1::MigrationProgress& p) {
+  // A figure of the migration libvirt completed on the destination (`virsh domjobinfo
+  // --completed`): "Data processed" in MiB, "Total downtime" in ms, "Postcopy requests", ...;
+  // -1 when absent.
+  static double CompletedJob(const std::string& host, const std::string& vm,
+                             const std::string& field) {
+    std::istringstream in(Virsh(host, "domjobinfo --completed " + vm));
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind(field + ":", 0) != 0) continue;
+      std::istringstream value(line.substr(field.size() + 1));
+      double v = -1;
+      std::string unit;
+      value >> v >> unit;
+      if (unit == "KiB") v /= 1024;
+      if (unit == "GiB") v *= 1024;
+      return v;
+    }
+    return -1;
+  }
+
+  // The agent's log lines about a migration (when it switched to post-copy, or why not yet).
+  static void PrintAgentLog(const std::string& host, const std::string& id) {
+    std::ifstream log(bed->state_dir() + "/" + host + "/agent.log");
+    std::string line;
+    while (std::getline(log, line)) {
+      if (line.find(id) != std::string::npos) std::cout << "FIGURE agent " << line << std::endl;
+    }
+  }
+
+  // Table 2 of seed 003, one row: times in ms from the request, sizes in MiB.
+  static void PrintTable2Row(const std::string& what, const std::string& to,
+                             const v1::MigrationProgress& p) {
     std::cout << absl::StrFormat(
                      "FIGURE table2 %-24s enlightenment_ms=%.0f execution_transfer_ms=%.0f "
-                     "total_ms=%.0f sent_mib=%.1f downtime_ms=%.0f mode=%s note=%s",
+                     "total_ms=%.0f sent_mib=%.1f downtime_ms=%.0f postcopy_requests=%.0f "
+                     "mode=%s note=%s",
                      what, p.enlightenment_ms(),
                      p.enlightenment_ms() + 1000 * p.execution_transfer_s(),
-                     p.enlightenment_ms() + 1000 * p.elapsed_s(), p.data_processed_mib(),
-                     p.downtime_ms(), p.mode(), p.note())
+                     p.enlightenment_ms() + 1000 * p.elapsed_s(),
+                     CompletedJob(to, p.vm(), "Data processed"),
+                     CompletedJob(to, p.vm(), "Total downtime"),
+                     CompletedJob(to, p.vm(), "Postcopy requests"), p.mode(), p.note())
               << std::endl;
+    PrintAgentLog(p.destination_host() == "h1" ? "h2" : "h1", p.id());
   }
 };
 
 TEST_F(EnlightenedE2eTest, BitmapsArePlausible) {
-  // The working-set guest: 32 MiB written by an active process, 96 MiB by one asleep.
+  // The working-set guest: 32 MiB written by an active process, 192 MiB by one asleep.
   auto e = Enlightenment("h1", "g-enl-fast", /*raw=*/true);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_TRUE(e->error().empty());
@@ -284,14 +342,14 @@ TEST_F(EnlightenedE2eTest, BitmapsArePlausible) {
                    mib.at("file_active"), mib.at("file_inactive"), mib.at("other"), e->bytes(),
                    e->read_ms(), e->build_ms())
             << std::endl;
-  EXPECT_GE(mib.at("user_data"), 32.0) << "wsloop has written 32 MiB";
-  EXPECT_LT(mib.at("user_data"), 32.0 + 16) << "the idle process's 96 MiB is not user data";
-  EXPECT_GE(mib.at("other"), 96.0) << "coldmem's 96 MiB, asleep past the active window";
+  EXPECT_GE(mib.at("user_data"), kWorkingSetMib) << "wsloop has written its working set";
+  EXPECT_LT(mib.at("user_data"), kWorkingSetMib + 16) << "the idle process's memory is not";
+  EXPECT_GE(mib.at("other"), kColdMib) << "coldmem's memory, asleep past the active window";
   // The free bitmap against the guest kernel's own count at the same moment (MemFree); per-CPU
   // lists hold a few free pages MemFree does not count, so the bitmap may have a little more.
   EXPECT_GE(e->free_mib(), e->meminfo_free_mib() - 1.0);
   EXPECT_LE(e->free_mib(), e->meminfo_free_mib() + 8.0);
-  EXPECT_NEAR(e->ram_mib(), 256, 2);
+  EXPECT_NEAR(e->ram_mib(), kWorkMemoryMib, 2);
   // Every page of the kernel's code, where the guest's /proc/iomem says it is, is Kernel.
   std::ifstream log(bed->state_dir() + "/guests/g-enl-fast.log");
   std::string line;
@@ -353,7 +411,8 @@ TEST_F(EnlightenedE2eTest, RecoveryTakesAtMostHalfAsLongWithEnlightenment) {
     EXPECT_EQ(run.end.mode(), run.mode) << run.end.note();
     std::this_thread::sleep_for(4s);
     run.lines = follower.lines();
-    run.recovery = MeasureRecovery(run.lines, run.started_s);
+    const double switched_s = run.end.started_at_unix_s() + run.end.execution_transfer_s();
+    run.recovery = MeasureRecovery(run.lines, run.started_s, switched_s);
     ASSERT_GT(run.recovery.baseline_ops, 0) << run.guest << ": no throughput before";
     ASSERT_GT(run.recovery.recovered_at_s, 0) << run.guest << ": never back at 90%";
     for (const auto& l : run.lines) {
@@ -365,14 +424,15 @@ TEST_F(EnlightenedE2eTest, RecoveryTakesAtMostHalfAsLongWithEnlightenment) {
     }
     std::cout << absl::StrFormat(
                      "FIGURE recovery %-12s mode=%s baseline_ops=%.0f switch_s=%.2f "
-                     "recovered_s=%.2f total_s=%.2f sent_mib=%.1f bandwidth_mibps=%.0f",
+                     "recovered_s=%.2f after_switch_s=%.2f total_s=%.2f sent_mib=%.1f "
+                     "bandwidth_mibps=%.0f",
                      run.guest, run.end.mode(), run.recovery.baseline_ops,
-                     run.end.enlightenment_ms() / 1000 + run.end.execution_transfer_s(),
-                     run.recovery.recovered_at_s - run.started_s,
+                     switched_s - run.started_s, run.recovery.recovered_at_s - run.started_s,
+                     run.recovery.recovered_at_s - switched_s,
                      run.end.enlightenment_ms() / 1000 + run.end.elapsed_s(),
-                     run.end.data_processed_mib(), kBandwidthMibps)
+                     CompletedJob("h2", run.guest, "Data processed"), kBandwidthMibps)
               << std::endl;
-    PrintTable2Row(run.guest + "/" + run.mode, run.end);
+    PrintTable2Row(run.guest + "/" + run.mode, "h2", run.end);
   }
   Virsh("h2", "resume g-enl-plain");
   const double plain = runs[0].recovery.recovered_at_s - runs[0].started_s;
@@ -401,11 +461,11 @@ TEST_F(EnlightenedE2eTest, Table2IdleGuestInEachMode) {
     EXPECT_EQ(end.state(), "completed") << mode << ": " << end.error();
     EXPECT_EQ(end.mode(), mode) << end.note();
     EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{to});
-    PrintTable2Row("idle/" + mode, end);
+    PrintTable2Row("idle/" + mode, to, end);
     if (mode == "pre-copy") {
       EXPECT_NEAR(end.execution_transfer_s(), end.elapsed_s(), 0.5);
     } else {
-      EXPECT_LT(end.execution_transfer_s(), 0.5 * end.elapsed_s())
+      EXPECT_LT(end.execution_transfer_s() + 0.5, end.elapsed_s())
           << mode << ": execution moves before the memory has";
     }
   }
@@ -420,10 +480,20 @@ TEST_F(EnlightenedE2eTest, GuestsThatCannotHelpFallBackToPlainPostCopy) {
     absl::StatusCode code;
     std::string words;
   };
+  // Garbage is refused wherever it shows: a frame of random bytes fails the parser ("bad
+  // magic"), random bytes where the answer's line belongs fail the protocol ("garbage").
   const std::vector<Case> cases = {
       {"g-enl-off", absl::StatusCode::kFailedPrecondition, "no guest module"},
-      {"g-enl-junk", absl::StatusCode::kDataLoss, "bad magic"},
+      {"g-enl-junk", absl::StatusCode::kDataLoss, "garbage|bad magic"},
       {"g-enl-mute", absl::StatusCode::kDeadlineExceeded, "did not answer SNAPSHOT in time"},
+  };
+  auto says = [](const std::string& text, const std::string& alternatives) {
+    std::istringstream in(alternatives);
+    std::string word;
+    while (std::getline(in, word, '|')) {
+      if (text.find(word) != std::string::npos) return true;
+    }
+    return false;
   };
   for (const auto& c : cases) {
     const auto start = std::chrono::steady_clock::now();
@@ -431,7 +501,7 @@ TEST_F(EnlightenedE2eTest, GuestsThatCannotHelpFallBackToPlainPostCopy) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << c.guest << ": not bounded";
     ASSERT_FALSE(e.ok()) << c.guest;
     EXPECT_EQ(e.status().code(), c.code) << c.guest << ": " << e.status();
-    EXPECT_NE(e.status().message().find(c.words), std::string::npos)
+    EXPECT_TRUE(says(std::string(e.status().message()), c.words))
         << c.guest << ": " << e.status().message();
   }
   // Then each is migrated enlightened, all at once: each runs as plain post-copy, says why,
@@ -450,7 +520,7 @@ TEST_F(EnlightenedE2eTest, GuestsThatCannotHelpFallBackToPlainPostCopy) {
     EXPECT_EQ(end.mode(), "post-copy") << c.guest;
     EXPECT_NE(end.note().find("enlightenment unavailable, plain post-copy: "), std::string::npos)
         << c.guest << ": " << end.note();
-    EXPECT_NE(end.note().find(c.words), std::string::npos) << c.guest << ": " << end.note();
+    EXPECT_TRUE(says(end.note(), c.words)) << c.guest << ": " << end.note();
     EXPECT_LT(end.enlightenment_ms(), 5000) << c.guest;
     EXPECT_EQ(bed->WhereRunning(c.guest), std::vector<std::string>{"h2"});
     const auto beats = bed->Heartbeats(c.guest);
@@ -471,7 +541,9 @@ TEST_F(EnlightenedE2eTest, GuestsThatCannotHelpFallBackToPlainPostCopy) {
 TEST_F(EnlightenedE2eTest, ZzDownLeavesNothingBehind) {
   bed->Down();
   EXPECT_EQ(RunCommand("ip netns list | grep -c cvtb- || true").output, "0\n");
-  EXPECT_EQ(RunCommand("pgrep -fc 'convoy-testbe[d]|cvtb-[h]' || true").output, "0\n");
+  // What the testbed started (agents, libvirtd, QEMU) names its state dir; the lock's waiters
+  // (other engineers' commands) do not.
+  EXPECT_EQ(RunCommand("pgrep -fc '/run/convoy-testbe[d]/' || true").output, "0\n");
   EXPECT_NE(RunCommand("test -e " + bed->state_dir()).exit_code, 0) << "state dir left behind";
 }
 
