@@ -131,4 +131,19 @@ grpc::Status AgentService::PrepareStagedIncoming(grpc::ServerContext*,
   return Reply(parts_.staging->PrepareIncoming(*request), response);
 }
 
+grpc::Status AgentService::GetEnlightenment(grpc::ServerContext* context,
+                                            const v1::EnlightenmentRequest* request,
+                                            v1::Enlightenment* response) {
+  if (grpc::Status denied = ControllerOnly(*context); !denied.ok()) return denied;
+  if (parts_.enlightenment == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this agent reads no enlightenment");
+  }
+  if (request->timeout_ms() > 60000) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "timeout_ms: at most 60000");
+  }
+  return Reply(parts_.enlightenment->Read(request->vm(), static_cast<int>(request->timeout_ms()),
+                                          request->include_raw()),
+               response);
+}
+
 }  // namespace convoy::agent

@@ -7,6 +7,7 @@
 
 #include "agent/host_switch.h"
 #include "agent/destination_policy.h"
+#include "agent/enlightenment.h"
 #include "convoy/security/authenticator.h"
 #include "agent/inventory.h"
 #include "agent/migration_manager.h"
@@ -24,6 +25,7 @@ struct AgentServiceParts {
   // Who calls (null: no authentication, --insecure). Controllers may call everything; other
   // agents only the peer calls (ReserveIncoming, PrepareStagedIncoming).
   const security::Authenticator* authenticator = nullptr;
+  EnlightenmentReader* enlightenment = nullptr;  // GetEnlightenment (null: UNIMPLEMENTED)
 };
 
 class AgentService final : public v1::Agent::Service {
@@ -53,6 +55,8 @@ class AgentService final : public v1::Agent::Service {
                                v1::IncomingReservation*) override;
   grpc::Status PrepareStagedIncoming(grpc::ServerContext*, const v1::StagedIncomingRequest*,
                                      v1::StagedIncomingReply*) override;
+  grpc::Status GetEnlightenment(grpc::ServerContext*, const v1::EnlightenmentRequest*,
+                                v1::Enlightenment*) override;
 
  private:
   Inventory* const inventory_;

@@ -58,6 +58,7 @@ struct MigrateOptions {
   bool auto_converge = false;
   uint32_t parallel_connections = 0;
   bool persist_destination = false;
+  double postcopy_bandwidth_mibps = 0;  // once in post-copy; 0: unlimited
 };
 
 // A migration job's figures, as libvirt reports them. Sizes in bytes.
@@ -96,6 +97,15 @@ class Hypervisor {
   virtual Status SetMaxDowntime(const std::string& vm, double downtime_ms) = 0;
   virtual Status StartPostCopy(const std::string& vm) = 0;
   virtual Status AbortJob(const std::string& vm) = 0;
+
+  // The host path of the unix socket behind the VM's virtio-serial channel `name` (the guest
+  // module's is org.convoy.enlight.0). NOT_FOUND for an unknown VM; FAILED_PRECONDITION when the
+  // VM has no such channel or no guest process has the port open.
+  virtual StatusOr<std::string> ChannelPath(const std::string& vm, const std::string& name) {
+    (void)vm;
+    (void)name;
+    return absl::UnimplementedError("this hypervisor has no guest channels");
+  }
 
   // Called (from any thread) each time a migration of `vm` begins memory pass `iteration`.
   using IterationCallback = std::function<void(const std::string& vm, int iteration)>;

@@ -19,6 +19,16 @@ StatusOr<DirtyRateMode> ParseMode(const std::string& mode) {
 
 }  // namespace
 
+void Inventory::RefreshEnlightenment(const std::vector<std::string>& vms, double max_age_s) {
+  std::vector<std::thread> readers;
+  for (const auto& vm : vms) {
+    if (enlightenment_->AgeS(vm) <= max_age_s) continue;
+    // Failures are kept as the VM's reading (Enlightenment.error).
+    readers.emplace_back([this, vm] { (void)enlightenment_->Read(vm); });
+  }
+  for (auto& t : readers) t.join();
+}
+
 void Inventory::FillRates(const DomainFacts& facts, v1::VmReport* vm) {
   const auto now = std::chrono::steady_clock::now();
   std::lock_guard<std::mutex> lock(mu_);
@@ -48,6 +58,9 @@ StatusOr<v1::HostReport> Inventory::Describe(const v1::DescribeRequest& request)
   }
   if (request.rate_window_ms() > 60000) {
     return absl::InvalidArgumentError("rate_window_ms: at most 60000");
+  }
+  if (request.enlightenment_max_age_s() > 86400) {
+    return absl::InvalidArgumentError("enlightenment_max_age_s: at most 86400");
   }
   CONVOY_ASSIGN_OR_RETURN(HostFacts host, hypervisor_->DescribeHost());
   CONVOY_ASSIGN_OR_RETURN(auto domains, hypervisor_->ListDomains());
@@ -107,6 +120,14 @@ StatusOr<v1::HostReport> Inventory::Describe(const v1::DescribeRequest& request)
     }
   }
 
+  if (enlightenment_ != nullptr && request.enlightenment_max_age_s() > 0) {
+    std::vector<std::string> running;
+    for (const auto& d : domains) {
+      if (selected(d) && d.state == "running") running.push_back(d.name);
+    }
+    RefreshEnlightenment(running, request.enlightenment_max_age_s());
+  }
+
   v1::HostReport report;
   report.set_name(host_name_);
   report.set_hostname(host.hostname);
@@ -139,6 +160,9 @@ StatusOr<v1::HostReport> Inventory::Describe(const v1::DescribeRequest& request)
       rate->set_status("unsupported: " + e->second);
     } else {
       rate->set_status("not-measured");
+    }
+    if (enlightenment_ != nullptr) {
+      if (auto last = enlightenment_->Last(d.name)) *vm->mutable_enlightenment() = *std::move(last);
     }
   }
   return report;

@@ -163,6 +163,26 @@ JobStats StatsOf(virTypedParameterPtr params, int n) {
 
 }  // namespace
 
+StatusOr<std::string> ChannelPathIn(std::string_view xml, const std::string& vm,
+                                    const std::string& name) {
+  for (auto at = xml.find("<channel type='unix'>"); at != std::string_view::npos;
+       at = xml.find("<channel type='unix'>", at + 1)) {
+    const auto end = xml.find("</channel>", at);
+    const std::string_view block = xml.substr(at, end == std::string_view::npos ? end : end - at);
+    if (Attribute(block, "target", "name") != name) continue;
+    const std::string path = Attribute(block, "source", "path");
+    if (path.empty()) break;
+    if (Attribute(block, "target", "state") == "disconnected") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("VM '", vm, "': no guest process has its ", name,
+                       " port open (no guest module responder running)"));
+    }
+    return path;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("VM '", vm, "' has no unix virtio-serial channel named ", name));
+}
+
 StatusOr<std::unique_ptr<LibvirtHypervisor>> LibvirtHypervisor::Open(const std::string& uri) {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -422,6 +442,11 @@ Status LibvirtHypervisor::Migrate(const std::string& vm, const MigrateOptions& o
     virTypedParamsAddULLong(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_BANDWIDTH,
                             static_cast<unsigned long long>(options.bandwidth_mibps + 0.5));
   }
+  if (options.postcopy_bandwidth_mibps > 0) {
+    virTypedParamsAddULLong(
+        &params, &nparams, &maxparams, VIR_MIGRATE_PARAM_BANDWIDTH_POSTCOPY,
+        static_cast<unsigned long long>(options.postcopy_bandwidth_mibps + 0.5));
+  }
   if (options.parallel_connections > 1) {
     virTypedParamsAddInt(&params, &nparams, &maxparams, VIR_MIGRATE_PARAM_PARALLEL_CONNECTIONS,
                          static_cast<int>(options.parallel_connections));
@@ -477,6 +502,19 @@ Status LibvirtHypervisor::StartPostCopy(const std::string& vm) {
                  absl::StrCat("switching the migration of ", vm, " to post-copy"));
   }
   return absl::OkStatus();
+}
+
+StatusOr<std::string> LibvirtHypervisor::ChannelPath(const std::string& vm,
+                                                     const std::string& name) {
+  CONVOY_ASSIGN_OR_RETURN(virConnectPtr conn, Conn());
+  CONVOY_ASSIGN_OR_RETURN(auto ref, Lookup(conn, vm));
+  char* raw = virDomainGetXMLDesc(ref->dom, 0);
+  if (raw == nullptr) {
+    return Error(absl::StatusCode::kUnavailable, absl::StrCat("reading the XML of ", vm));
+  }
+  const std::string xml(raw);
+  std::free(raw);
+  return ChannelPathIn(xml, vm, name);
 }
 
 Status LibvirtHypervisor::AbortJob(const std::string& vm) {

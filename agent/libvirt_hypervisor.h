@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <libvirt/libvirt.h>
@@ -14,6 +15,12 @@
 #include "agent/hypervisor.h"
 
 namespace convoy::agent {
+
+// The socket path of the unix virtio-serial channel `name` in a domain's live XML (for
+// ChannelPath; pure, exposed for tests). FAILED_PRECONDITION when there is no such channel, or
+// libvirt says no guest process has the port open (target state='disconnected').
+StatusOr<std::string> ChannelPathIn(std::string_view xml, const std::string& vm,
+                                    const std::string& name);
 
 class LibvirtHypervisor final : public Hypervisor {
  public:
@@ -32,6 +39,7 @@ class LibvirtHypervisor final : public Hypervisor {
   Status SetMaxDowntime(const std::string& vm, double downtime_ms) override;
   Status StartPostCopy(const std::string& vm) override;
   Status AbortJob(const std::string& vm) override;
+  StatusOr<std::string> ChannelPath(const std::string& vm, const std::string& name) override;
   void SetIterationCallback(IterationCallback callback) override;
   void SetJobCompletedCallback(JobCompletedCallback callback) override;
 

@@ -308,6 +308,12 @@ int main(int argc, char** argv) {
     spdlog::error("{}", std::string(hypervisor.status().message()));
     return 1;
   }
+  convoy::agent::Hypervisor* libvirt = hypervisor->get();
+  convoy::agent::EnlightenmentReader enlightenment(
+      [libvirt](const std::string& vm) {
+        return libvirt->ChannelPath(vm, convoy::agent::kEnlightenmentChannel);
+      },
+      convoy::agent::EnlightenmentOptions());
   convoy::agent::Inventory inventory(hypervisor->get(), identity.name, libvirt_uri);
   // Staging through Redis intermediaries, when some are configured.
   convoy::agent::RedisStagerOptions redis_options;
@@ -334,6 +340,7 @@ int main(int argc, char** argv) {
     staging = std::make_unique<convoy::agent::StagingService>(
         config, stager_factory, convoy::agent::GrpcPrepareIncoming(security->controller), stage_server.get());
   }
+  inventory.SetEnlightenmentReader(&enlightenment);
   convoy::agent::MigrationManagerOptions options;
   options.state_dir = state_dir;
   options.poll_interval_ms = poll_interval_ms;
@@ -341,6 +348,7 @@ int main(int argc, char** argv) {
   options.staging = staging.get();
   options.completed_event_wait_ms = 2000;
   convoy::agent::MigrationManager migrations(hypervisor->get(), options);
+  migrations.SetEnlightenmentReader(&enlightenment);
   if (auto recovered = migrations.Recover(); !recovered.ok()) {
     spdlog::error("recovering migrations: {}", std::string(recovered.message()));
     return 1;
@@ -359,6 +367,7 @@ int main(int argc, char** argv) {
   parts.staging = staging.get();
   parts.policy = &security->policy;
   parts.authenticator = security->authenticator.get();
+  parts.enlightenment = &enlightenment;
   convoy::agent::AgentService service(&inventory, &migrations, parts);
   grpc::ServerBuilder builder;
   int port = 0;

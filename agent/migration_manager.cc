@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "spdlog/spdlog.h"
 
 namespace convoy::agent {
 namespace {
@@ -23,7 +24,13 @@ double NowUnixS() {
 }
 
 bool AllowsPostCopy(const std::string& mode) {
-  return mode == "post-copy" || mode == "pre-then-post";
+  return mode == "post-copy" || mode == "pre-then-post" || mode == "enlightened";
+}
+
+// Whether a post-copy migration switches now: post-copy as soon as the job moves data, and
+// enlightened too unless a bounded pre-copy (precopy_s) comes first.
+bool SwitchNow(const v1::StartMigrationRequest& r, double elapsed_s) {
+  return r.mode() == "post-copy" || (r.mode() == "enlightened" && elapsed_s >= r.precopy_s());
 }
 
 }  // namespace
@@ -108,6 +115,9 @@ void MigrationManager::Finish(Migration& m, const std::string& state, const std:
   if (Final(m.progress.state())) return;
   m.progress.set_state(state);
   m.progress.set_error(error);
+  if (state == "completed" && m.progress.execution_transfer_s() == 0) {
+    m.progress.set_execution_transfer_s(NowUnixS() - m.progress.started_at_unix_s());
+  }
   if (state == "completed") {
     m.progress.set_data_remaining_mib(0);
     if (m.progress.data_total_mib() > 0 && m.progress.data_processed_mib() == 0) {
@@ -126,9 +136,10 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
   v1::StartMigrationRequest request = in;
   if (request.mode().empty()) request.set_mode("pre-copy");
   if (request.mode() != "pre-copy" && request.mode() != "post-copy" &&
-      request.mode() != "pre-then-post") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "mode: unknown mode '", request.mode(), "' (one of pre-copy, post-copy, pre-then-post)"));
+      request.mode() != "pre-then-post" && request.mode() != "enlightened") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("mode: unknown mode '", request.mode(),
+                     "' (one of pre-copy, post-copy, pre-then-post, enlightened)"));
   }
   if (request.destination().libvirt_uri().empty()) {
     return absl::InvalidArgumentError("destination.libvirt_uri: must name the destination");
@@ -146,10 +157,11 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
                      "' is not a valid migration id (letters, digits, - _ and ., at "
                      "most 128, not starting with a dot)"));
   }
-  if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0) {
+  if (request.bandwidth_mibps() < 0 || request.downtime_ms() < 0 || request.timeout_s() < 0 ||
+      request.postcopy_bandwidth_mibps() < 0 || request.precopy_s() < 0) {
     return absl::InvalidArgumentError(
-        "bandwidth_mibps, downtime_ms and timeout_s must not be "
-        "negative");
+        "bandwidth_mibps, postcopy_bandwidth_mibps, precopy_s, downtime_ms and timeout_s must "
+        "not be negative");
   }
   if (request.has_staging()) {
     if (options_.staging == nullptr) {
@@ -188,6 +200,25 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
   if (options_.listener != nullptr) {
     CONVOY_RETURN_IF_ERROR(options_.listener->OnMigrationStart(request));
   }
+  // Enlightened: the guest's snapshot and its armed trigger first, or plain post-copy and why.
+  std::unique_ptr<EnlightenmentReader::Session> enlightened;
+  std::string note;
+  double enlightenment_ms = 0;
+  if (request.mode() == "enlightened") {
+    const auto asked = std::chrono::steady_clock::now();
+    auto armed = enlightenment_ != nullptr
+                     ? enlightenment_->Arm(request.vm())
+                     : StatusOr<std::unique_ptr<EnlightenmentReader::Session>>(
+                           absl::FailedPreconditionError("this agent reads no enlightenment"));
+    enlightenment_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
+    if (armed.ok()) {
+      enlightened = *std::move(armed);
+    } else {
+      note = absl::StrCat("enlightenment unavailable, plain post-copy: ", armed.status().message());
+    }
+  }
+
   auto m = std::make_shared<Migration>();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -198,7 +229,11 @@ StatusOr<v1::MigrationProgress> MigrationManager::Start(const v1::StartMigration
     m->progress.set_id(request.id());
     m->progress.set_vm(request.vm());
     m->progress.set_destination_host(request.destination().host());
-    m->progress.set_mode(request.mode());
+    m->progress.set_mode(request.mode() == "enlightened" && !enlightened ? "post-copy"
+                                                                         : request.mode());
+    m->progress.set_note(note);
+    m->progress.set_enlightenment_ms(enlightenment_ms);
+    m->enlightened = std::move(enlightened);
     m->progress.set_state("starting");
     m->progress.set_speed_limit_mibps(request.bandwidth_mibps());
     m->progress.set_started_at_unix_s(NowUnixS());
@@ -230,12 +265,22 @@ void MigrationManager::Run(const std::shared_ptr<Migration>& m) {
   options.auto_converge = m->request.auto_converge();
   options.parallel_connections = m->request.parallel_connections();
   options.persist_destination = m->request.persist_destination();
+  options.postcopy_bandwidth_mibps = m->request.postcopy_bandwidth_mibps();
   if (Status staged = OpenStaging(m, &options); !staged.ok()) {
+    if (m->enlightened) m->enlightened->Disarm();
     std::lock_guard<std::mutex> lock(mu_);
     Finish(*m, "failed", std::string(staged.message()));
     return;
   }
   Status result = hypervisor_->Migrate(m->request.vm(), options);
+  if (m->enlightened) {
+    // Done, or it stayed here: either way the guest is told nothing more, or to stop waiting.
+    if (result.ok()) {
+      m->enlightened->Release();
+    } else {
+      m->enlightened->Disarm();
+    }
+  }
   std::shared_ptr<StagedSession> staged;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -270,6 +315,7 @@ void MigrationManager::Run(const std::shared_ptr<Migration>& m) {
 
 void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
   bool switched = false;
+  bool switch_refused = false;
   bool aborted = false;
   bool downtime_set = false;
   while (true) {
@@ -290,7 +336,12 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
       if (stats.ok() && stats->active) {
         if (stats->data_total > 0 || stats->memory_iteration > 0) m->job_seen = true;
         if (m->job_seen && p.state() == "starting") p.set_state("running");
-        if (stats->postcopy) p.set_state("postcopy");
+        if (stats->postcopy) {
+          p.set_state("postcopy");
+          if (p.execution_transfer_s() == 0) p.set_execution_transfer_s(elapsed_s);
+          // The VM runs on the destination: the guest saw the hangup there.
+          if (m->enlightened) m->enlightened->Release();
+        }
         if (stats->data_total > 0)
           p.set_data_total_mib(static_cast<double>(stats->data_total) / kMiB);
         p.set_data_processed_mib(static_cast<double>(stats->data_processed) / kMiB);
@@ -308,13 +359,16 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         }
         const auto& r = m->request;
         const bool timed_out = r.timeout_s() > 0 && elapsed_s > r.timeout_s();
-        if (!downtime_set && r.downtime_ms() > 0) {
-          action = Action::kDowntime;
-        } else if (!switched && !stats->postcopy && m->job_seen && AllowsPostCopy(r.mode()) &&
-                   (r.mode() == "post-copy" || m->switch_requested || timed_out ||
-                    (r.postcopy_after_iterations() > 0 &&
-                     p.iteration() >= r.postcopy_after_iterations()))) {
+        const bool switch_due =
+            !switched && !stats->postcopy && m->job_seen && AllowsPostCopy(r.mode()) &&
+            (SwitchNow(r, elapsed_s) || m->switch_requested || timed_out ||
+             (r.postcopy_after_iterations() > 0 &&
+              p.iteration() >= r.postcopy_after_iterations()));
+        // A due switch first: setting the downtime limit can wait behind libvirt's job.
+        if (switch_due) {
           action = Action::kPostCopy;
+        } else if (!downtime_set && r.downtime_ms() > 0) {
+          action = Action::kDowntime;
         } else if (!aborted && timed_out && r.mode() == "pre-copy") {
           m->abort_requested = true;
           m->abort_reason =
@@ -334,9 +388,19 @@ void MigrationManager::Monitor(const std::shared_ptr<Migration>& m) {
         (void)hypervisor_->SetMaxDowntime(m->request.vm(), m->request.downtime_ms());
         downtime_set = true;
         break;
-      case Action::kPostCopy:
-        switched = hypervisor_->StartPostCopy(m->request.vm()).ok();
+      case Action::kPostCopy: {
+        Status result = hypervisor_->StartPostCopy(m->request.vm());
+        switched = result.ok();
+        if (switched) {
+          spdlog::info("migration {} of {}: switching to post-copy", m->progress.id(),
+                       m->request.vm());
+        } else if (!switch_refused) {
+          switch_refused = true;  // retried every poll; said once
+          spdlog::info("migration {} of {}: post-copy refused for now: {}", m->progress.id(),
+                       m->request.vm(), std::string(result.message()));
+        }
         break;
+      }
       case Action::kAbort:
         aborted = hypervisor_->AbortJob(m->request.vm()).ok();
         break;

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "agent/enlightenment.h"
 #include "agent/hypervisor.h"
 #include "agent/staging.h"
 #include "convoy/common/status.h"
@@ -54,6 +55,10 @@ class MigrationManager {
   // Joins every thread; migrations in libvirt go on (a new manager adopts them).
   ~MigrationManager();
 
+  // Where enlightened migrations get the guest's side from (agent/enlightenment.h); without it
+  // they run as plain post-copy and say so. Set before the first Start.
+  void SetEnlightenmentReader(EnlightenmentReader* reader) { enlightenment_ = reader; }
+
   // Reads the records a previous run left and the hypervisor's active jobs, and adopts every
   // migration still running (adopted = true) or settles those that ended meanwhile.
   Status Recover();
@@ -90,6 +95,8 @@ class MigrationManager {
     std::string fail_reason;                // why the staging relay gave up
     std::shared_ptr<StagedSession> staged;  // staged migrations, once the relay runs
     bool completed_event = false;           // libvirt's job-completed figures arrived
+    // Enlightened: the armed guest's channel, held until the VM runs on the destination.
+    std::unique_ptr<EnlightenmentReader::Session> enlightened;
     std::thread runner;   // the blocking Migrate call
     std::thread monitor;  // polling job statistics
   };
@@ -117,6 +124,7 @@ class MigrationManager {
 
   Hypervisor* const hypervisor_;
   const MigrationManagerOptions options_;
+  EnlightenmentReader* enlightenment_ = nullptr;
   mutable std::mutex mu_;
   std::condition_variable changed_;
   std::map<std::string, std::shared_ptr<Migration>> migrations_;

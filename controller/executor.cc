@@ -20,9 +20,11 @@ double RealNow() {
 }
 
 // The agent's mode for a planned migration. A pre-copy under `auto` may be switched to
-// post-copy by the executor when it stalls, so it starts as pre-then-post.
+// post-copy by the executor when it stalls, so it starts as pre-then-post. Enlightened stays
+// enlightened: the agent falls back to post-copy itself when the guest cannot help.
 std::string AgentMode(const v1::Migration& m, const std::string& requested_mode) {
-  if (m.mode() == "post-copy" || m.mode() == "enlightened") return "post-copy";
+  if (m.mode() == "enlightened") return "enlightened";
+  if (m.mode() == "post-copy") return "post-copy";
   if (requested_mode == "pre-copy") return "pre-copy";
   return "pre-then-post";
 }
@@ -263,6 +265,11 @@ bool Executor::StartMigration(v1::Action* a) {
   *request.mutable_destination() = *destination;
   request.set_mode(AgentMode(a->planned(), op_.request().request().mode()));
   request.set_bandwidth_mibps(MbpsToMibps(a->planned().bandwidth_mbps()));
+  // Enlightened is planned at its bandwidth in post-copy too (unlimited, QEMU would fill the
+  // link's queues and every page the guest asks for would wait behind them).
+  if (request.mode() == "enlightened") {
+    request.set_postcopy_bandwidth_mibps(request.bandwidth_mibps());
+  }
   request.set_downtime_ms(
       op_.request().request().downtime_ms() > 0 ? op_.request().request().downtime_ms() : 300);
   request.set_auto_converge(request.mode() == "pre-copy" && !a->planned().converges());

@@ -105,6 +105,7 @@ void Inventory::Refresh(uint32_t dirty_rate_period_s) {
     for (const auto& [name, e] : agents_) {
       requests[name].set_dirty_rate_period_s(dirty_rate_period_s);
       for (const auto& mac : macs) requests[name].add_peer_macs(mac);
+      requests[name].set_enlightenment_max_age_s(options_.enlightenment_max_age_s);
     }
   }
   DescribeEach(requests, [](Entry* e, StatusOr<v1::HostReport> report) {
@@ -199,6 +200,12 @@ v1::InventoryResponse Inventory::Snapshot() {
       v->set_vcpus(vm.vcpus());
       v->set_memory_gib(std::max(vm.max_memory_mib(), vm.memory_mib()) / 1024.0);
       if (vm.dirty_rate().status() == "measured") v->set_dirty_mibps(vm.dirty_rate().mibps());
+      // The guest module's figures, when it answered (agent/enlightenment.h).
+      if (vm.has_enlightenment() && vm.enlightenment().error().empty() &&
+          vm.enlightenment().generation() > 0) {
+        v->set_working_set_mib(vm.enlightenment().working_set_mib());
+        v->set_free_mib(vm.enlightenment().free_mib());
+      }
       // The host sees the guest's sends as the tap's receives.
       double out_mbps = 0, in_mbps = 0;
       for (const auto& tap : vm.taps()) {

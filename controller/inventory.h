@@ -20,6 +20,8 @@ struct InventoryOptions {
   int heartbeat_timeout_ms = 6000;
   // The interval agents are told to heartbeat at.
   int heartbeat_interval_ms = 2000;
+  // Agents read their VMs' guest modules anew when the last reading is older than this, s.
+  uint32_t enlightenment_max_age_s = 30;
   // Wall clock, unix seconds (tests replace it).
   std::function<double()> now_unix_s;
 };

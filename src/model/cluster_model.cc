@@ -75,6 +75,9 @@ StatusOr<ClusterModel> ClusterModel::Build(const v1::Scenario& s) {
     info.disk_dirty_mibps = v.disk_dirty_mibps();
     info.disk_wws_mib =
         v.has_disk_wws_mib() ? std::min(v.disk_wws_mib(), info.disk_mib) : info.disk_mib;
+    info.enlightened = v.has_working_set_mib();
+    info.working_set_mib = std::min(v.working_set_mib(), info.used_mib);
+    info.free_mib = std::min(v.free_mib(), info.used_mib);
     auto app = app_index.find(v.app());
     info.app = app == app_index.end() ? -1 : app->second;
     m.vm_index_.emplace(info.name, i);

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -116,6 +117,15 @@ void ValidateVms(const v1::Scenario& s, const std::unordered_map<std::string, st
       }
     }
     if (v.has_wws_mib()) p->NonNegative(v.wws_mib(), path + ".wws_mib");
+    for (const auto& [has, mib, field] :
+         {std::tuple{v.has_working_set_mib(), v.working_set_mib(), ".working_set_mib"},
+          std::tuple{v.has_free_mib(), v.free_mib(), ".free_mib"}}) {
+      if (!has) continue;
+      p->NonNegative(mib, path + field);
+      if (mib > v.memory_gib() * 1024) {
+        p->Add(absl::StrCat(path, field, ": ", mib, " MiB exceeds memory_gib ", v.memory_gib()));
+      }
+    }
     p->NonNegative(v.dirty_mibps(), path + ".dirty_mibps");
     p->NonNegative(v.net_out_mbps(), path + ".net_out_mbps");
     p->NonNegative(v.net_in_mbps(), path + ".net_in_mbps");

@@ -13,6 +13,26 @@ double PostCopyTransfer(const predict::Prediction& p, const predict::PredictorCo
   return p.storage_s + config.switchover_ms / 1000.0;
 }
 
+// `auto` picks enlightened post-copy for a VM whose guest module reports a working set of at
+// most this share of its used memory, when the request is at least this urgent.
+constexpr double kEnlightenedMaxWorkingSetShare = 0.5;
+constexpr double kEnlightenedMinUrgencyPct = 90;
+
+void PlanEnlightened(const Mover& mover, double mibps, double bandwidth_mbps,
+                     const predict::PredictorConfig& config, ModeChoice* choice) {
+  const auto& vm = mover.profile;
+  choice->mode = "enlightened";
+  choice->prediction = predict::PredictEnlightened(vm, mibps, config);
+  choice->execution_transfer_s = PostCopyTransfer(choice->prediction, config);
+  choice->note = absl::StrFormat(
+      "enlightened: the working set (%.0f of %.0f MiB used) arrives first, back at full speed "
+      "in %.1f s instead of %.1f s; %.0f MiB free not sent; execution moves in %.2f s at %.0f "
+      "Mb/s",
+      vm.working_set_mib, vm.used_mib, choice->prediction.recovery_s,
+      predict::PredictPostCopy(vm, mibps, config).recovery_s, vm.free_mib,
+      choice->execution_transfer_s, bandwidth_mbps);
+}
+
 }  // namespace
 
 ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwidth_mbps) {
@@ -27,12 +47,15 @@ ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwid
       choice.execution_transfer_s = PostCopyTransfer(post, config);
       return choice;
     case ModeRequest::kEnlightened:
-      // Until the guest module reports priorities (issue 8), enlightened is planned as the
-      // post-copy it is built on.
+      if (mover.enlightened) {
+        PlanEnlightened(mover, mibps, bandwidth_mbps, config, &choice);
+        return choice;
+      }
+      // Without the guest module the agent runs it as the post-copy it is built on.
       choice.mode = "enlightened";
       choice.prediction = post;
       choice.execution_transfer_s = PostCopyTransfer(post, config);
-      choice.note = "planned as post-copy: no page priorities known for this VM";
+      choice.note = "planned as post-copy: no page priorities known for this VM (no guest module)";
       return choice;
     case ModeRequest::kPreCopy:
       choice.mode = "pre-copy";
@@ -46,6 +69,14 @@ ModeChoice ChooseMode(const Problem& problem, const Mover& mover, double bandwid
       return choice;
     case ModeRequest::kAuto:
       break;
+  }
+  if (mover.enlightened && problem.urgency_pct >= kEnlightenedMinUrgencyPct &&
+      mover.profile.working_set_mib <= kEnlightenedMaxWorkingSetShare * mover.profile.used_mib) {
+    PlanEnlightened(mover, mibps, bandwidth_mbps, config, &choice);
+    choice.note = absl::StrFormat(
+        "urgency %.0f%% and a working set of %.0f%% of used memory: %s", problem.urgency_pct,
+        100 * mover.profile.working_set_mib / std::max(mover.profile.used_mib, 1e-9), choice.note);
+    return choice;
   }
   const predict::Prediction pre = predict::PredictPreCopy(mover.profile, mibps, config);
   const double allowed = 1 + (100 - problem.urgency_pct) / 25;

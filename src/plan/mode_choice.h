@@ -2,8 +2,9 @@
 // pre-copy unless it does not converge or takes too long against post-copy, where "too long"
 // shrinks as the request's urgency grows: pre-copy is kept while its total time is at most
 // (1 + (100 - urgency_pct) / 25) times post-copy's (2x at the default urgency of 75; at 100,
-// post-copy as soon as it is faster). Enlightened post-copy is chosen only when asked for, until
-// guests report page priorities. Internal to src/plan.
+// post-copy as soon as it is faster). `auto` chooses enlightened post-copy when the VM's guest
+// module reports a working set of at most half its used memory and the urgency is at least 90%;
+// `enlightened` without a guest module is planned as post-copy. Internal to src/plan.
 #pragma once
 
 #include <string>

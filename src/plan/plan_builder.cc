@@ -111,6 +111,7 @@ v1::Plan BuildPlan(const Problem& p, const Schedule& schedule) {
     out->set_rounds(sm->prediction.rounds);
     out->set_note(sm->note);
     out->set_execution_transfer_s(sm->execution_transfer_s);
+    out->set_recovery_s(sm->prediction.recovery_s);
     out->set_coordinated_app(sm->coordinated_app);
     for (int i : sm->stage_via) out->add_stage_via(m.hosts()[i].name);
     if (!sm->stage_via.empty()) out->set_eviction_s(sm->eviction_s);

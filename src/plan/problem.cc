@@ -160,8 +160,9 @@ StatusOr<Problem> BuildProblem(const model::ClusterModel& model,
   }
   for (auto& mover : p.movers) {
     const auto& vm = model.vms()[mover.vm];
-    mover.profile = {vm.used_mib, vm.dirty_mibps,      vm.wws_mib,
-                     vm.disk_mib, vm.disk_dirty_mibps, vm.disk_wws_mib};
+    mover.profile = {vm.used_mib,         vm.dirty_mibps,  vm.wws_mib,         vm.disk_mib,
+                     vm.disk_dirty_mibps, vm.disk_wws_mib, vm.working_set_mib, vm.free_mib};
+    mover.enlightened = vm.enlightened;
   }
 
   PlaceMovers(&p, candidates);

@@ -25,6 +25,7 @@ struct Mover {
   std::vector<int> resources;  // ClusterModel resource ids along the path
   double path_mbps = 0;        // the smallest usable capacity along the path
   predict::MigrationProfile profile;
+  bool enlightened = false;        // its guest module reports a working set and free memory
   double min_converging_mbps = 0;  // +inf when pre-copy cannot converge at any speed
 };
 

@@ -84,6 +84,7 @@ Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
   p.sent_mib = r.sent_mib + mem.sent_mib + left_mib;
   p.total_s = r.elapsed_s + mem.elapsed_s + stop_s;
   p.downtime_ms = stop_s * 1000.0;
+  p.recovery_s = p.total_s;
   return p;
 }
 
@@ -105,6 +106,18 @@ Prediction PredictPostCopy(const MigrationProfile& vm, double bandwidth_mibps,
   p.downtime_ms = config.switchover_ms;
   p.sent_mib += vm.used_mib;
   p.total_s = p.storage_s + vm.used_mib / bandwidth_mibps + config.switchover_ms / 1000.0;
+  p.recovery_s = p.total_s;
+  return p;
+}
+
+Prediction PredictEnlightened(const MigrationProfile& vm, double bandwidth_mibps,
+                              const PredictorConfig& config) {
+  MigrationProfile moved = vm;
+  moved.used_mib = std::max(vm.used_mib - vm.free_mib, std::min(vm.working_set_mib, vm.used_mib));
+  Prediction p = PredictPostCopy(moved, bandwidth_mibps, config);
+  if (!(bandwidth_mibps > 0)) return p;
+  p.recovery_s = p.storage_s + config.switchover_ms / 1000.0 +
+                 std::min(vm.working_set_mib, moved.used_mib) / bandwidth_mibps;
   return p;
 }
 
@@ -117,6 +130,7 @@ Prediction PredictStopAndCopy(const MigrationProfile& vm, double bandwidth_mibps
   p.sent_mib = vm.used_mib + vm.disk_mib;
   p.total_s = p.sent_mib / bandwidth_mibps + config.switchover_ms / 1000.0;
   p.downtime_ms = p.total_s * 1000.0;
+  p.recovery_s = p.total_s;
   return p;
 }
 

@@ -109,6 +109,13 @@ StatusOr<v1::HostReport> FakeAgents::Describe(const std::string& host,
       v->mutable_dirty_rate()->set_mibps(dirty_.count(vm) > 0 ? dirty_.at(vm) : 0.0);
       v->mutable_dirty_rate()->set_period_s(request.dirty_rate_period_s());
     }
+    if (auto e = enlightenment_.find(vm);
+        e != enlightenment_.end() && request.enlightenment_max_age_s() > 0) {
+      v->mutable_enlightenment()->set_vm(vm);
+      v->mutable_enlightenment()->set_generation(1);
+      v->mutable_enlightenment()->set_working_set_mib(e->second.first);
+      v->mutable_enlightenment()->set_free_mib(e->second.second);
+    }
   }
   // As libvirt shows a migration under way: the source's domain has an outgoing job, the
   // destination holds a paused domain of the same name.

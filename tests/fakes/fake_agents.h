@@ -32,6 +32,11 @@ class FakeAgents : public controller::AgentDialer {
   void SetDirtyRate(const std::string& vm, double mibps) {
     Locked([&] { dirty_[vm] = mibps; });
   }
+  // Reports that ask for enlightenment (DescribeRequest.enlightenment_max_age_s) give this VM
+  // this working set and free memory (MiB), as a guest module would.
+  void SetEnlightenment(const std::string& vm, double working_set_mib, double free_mib) {
+    Locked([&] { enlightenment_[vm] = {working_set_mib, free_mib}; });
+  }
   // Migrations of this VM fail at their first progress read.
   void FailMigrationsOf(const std::string& vm) {
     Locked([&] { fail_.insert(vm); });
@@ -131,6 +136,7 @@ class FakeAgents : public controller::AgentDialer {
   std::map<std::string, v1::BandwidthReservation> reservations_;
   std::map<std::string, v1::Staging> stagings_;
   std::map<std::string, double> dirty_;
+  std::map<std::string, std::pair<double, double>> enlightenment_;
 };
 
 }  // namespace convoy::testing

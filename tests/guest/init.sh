@@ -9,6 +9,11 @@
 #                              A value without spaces has every '+' turned into
 #                              a space: convoy.run=dirtier+8+32
 #   convoy.klog=1              keep kernel messages on the console after boot
+#   convoy.enlight=MODE        the guest module and its responder enlightd:
+#                              on (default), off (no module; enlightd answers
+#                              that), none (neither), hang or garbage (enlightd
+#                              fault injection: never answers / answers junk)
+#   convoy_enlight.P=V         parameter P of the module (e.g. active_window_s=5)
 # Then prints "convoy-alive NAME N" (N = 1, 2, ...) once a second, forever.
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 umask 022
@@ -42,13 +47,15 @@ awk '{
   if (have || arg != "") print arg
 }' /proc/cmdline >/run/cmdline.args
 
-NAME=guest IP='' GW='' KLOG=''
+NAME=guest IP='' GW='' KLOG='' ENLIGHT=on ENLIGHT_PARAMS=''
 while IFS= read -r arg; do
   case "$arg" in
     convoy.name=*) NAME=${arg#convoy.name=} ;;
     convoy.ip=*) IP=${arg#convoy.ip=} ;;
     convoy.gw=*) GW=${arg#convoy.gw=} ;;
     convoy.klog=*) KLOG=${arg#convoy.klog=} ;;
+    convoy.enlight=*) ENLIGHT=${arg#convoy.enlight=} ;;
+    convoy_enlight.*=*) ENLIGHT_PARAMS="$ENLIGHT_PARAMS ${arg#convoy_enlight.}" ;;
   esac
 done </run/cmdline.args
 [ -n "$NAME" ] || NAME=guest
@@ -61,6 +68,20 @@ if [ -f /etc/convoy-modules ]; then
     insmod "/lib/modules/$m.ko" || say "insmod $m failed"
   done </etc/convoy-modules
 fi
+
+# The guest module (docs/guest-module.md) and its host channel's responder.
+case "$ENLIGHT" in
+  on | hang | garbage)
+    # shellcheck disable=SC2086 # one word per parameter
+    insmod /lib/modules/convoy_enlight.ko $ENLIGHT_PARAMS || say "insmod convoy_enlight failed"
+    ;;
+esac
+case "$ENLIGHT" in
+  on | off) enlightd --mode normal & ;;
+  hang | garbage) enlightd --mode "$ENLIGHT" & ;;
+esac
+# Where the kernel image is (for the tests' check of the module's Kernel category).
+grep 'Kernel ' /proc/iomem | sed 's/^ *\([0-9a-f]*\)-\([0-9a-f]*\) : \(.*\)$/convoy-iomem \1 \2 \3/' >/run/iomem.kernel
 
 ip link set lo up
 if [ -n "$IP" ]; then
@@ -79,7 +100,8 @@ if [ -n "$IP" ]; then
   fi
 fi
 
-echo "convoy-boot name=$NAME kernel=$(uname -r) ip=${IP:-none} gw=${GW:-none} uptime_s=$(cut -d' ' -f1 /proc/uptime)"
+echo "convoy-boot name=$NAME kernel=$(uname -r) ip=${IP:-none} gw=${GW:-none} enlight=$ENLIGHT uptime_s=$(cut -d' ' -f1 /proc/uptime)"
+cat /run/iomem.kernel
 ip addr
 ip route
 [ "$KLOG" = 1 ] || dmesg -n 1 2>/dev/null # keep kernel chatter from splitting our lines

@@ -41,6 +41,10 @@ struct VmInfo {
   double disk_mib = 0;
   double disk_dirty_mibps = 0;
   double disk_wws_mib = 0;  // defaults to all of the disk
+  // From the guest module, when it reports (enlightened): working set and free memory, MiB.
+  bool enlightened = false;
+  double working_set_mib = 0;
+  double free_mib = 0;
   int app = -1;  // index into apps(), -1 when the VM belongs to no app
 };
 

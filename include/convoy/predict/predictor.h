@@ -13,6 +13,8 @@
 // written (its dirty rate adds to memory's), then the stop.
 //
 // Post-copy (SOLive eq. 1): N/B + downtime, where the downtime is the switch-over only.
+// Enlightened post-copy (seed 003): post-copy of the memory the guest uses (its free pages are
+// not sent), with the working set first: the VM is back at full speed once that has arrived.
 // Stop-and-copy: the VM is stopped while everything is sent.
 #pragma once
 
@@ -28,6 +30,8 @@ struct MigrationProfile {
   double disk_mib = 0;     // local disk to copy (0: shared storage)
   double disk_dirty_mibps = 0;
   double disk_wws_mib = 0;    // bounds a disk round's dirty data; 0: all of the disk
+  double working_set_mib = 0;  // from the guest module: moved first by enlightened post-copy
+  double free_mib = 0;         // from the guest module: never moved by enlightened post-copy
 };
 
 struct PredictorConfig {
@@ -43,6 +47,9 @@ struct Prediction {
   double sent_mib = 0;     // all data sent
   uint32_t rounds = 0;     // pre-copy memory rounds including the final stop (1 for post-copy)
   double storage_s = 0;    // time spent on the disk before memory starts (0 without disk)
+  // Until the VM runs as fast as before on the destination, s: pre-copy's total; post-copy's
+  // too (pages arrive in address order); enlightened, until the working set has arrived.
+  double recovery_s = 0;
 };
 
 // All functions take bandwidth_mibps > 0; a non-positive bandwidth gives converges = false and
@@ -51,6 +58,8 @@ Prediction PredictPreCopy(const MigrationProfile& vm, double bandwidth_mibps,
                           const PredictorConfig& config);
 Prediction PredictPostCopy(const MigrationProfile& vm, double bandwidth_mibps,
                            const PredictorConfig& config);
+Prediction PredictEnlightened(const MigrationProfile& vm, double bandwidth_mibps,
+                              const PredictorConfig& config);
 Prediction PredictStopAndCopy(const MigrationProfile& vm, double bandwidth_mibps,
                               const PredictorConfig& config);
 
