@@ -49,7 +49,7 @@ run_guest() {
 }
 
 run_guest "malloc/free pairs, without (0) and with (1) the module loaded" \
-  $((180 + ROUNDS * SECONDS_EACH * 40)) \
+  $((300 + ROUNDS * SECONDS_EACH * 120)) \
   "convoy.enlight=none convoy.run=\"mallocbench $SECONDS_EACH $ROUNDS /lib/modules/convoy_enlight.ko\""
 run_guest "page allocation and free in the kernel, probes off (0) and on (1)" \
-  $((180 + ROUNDS * 20)) "convoy.enlight=on convoy.run=\"mallocbench --kernel $ROUNDS $PAIRS\""
+  $((300 + ROUNDS * 60)) "convoy.enlight=on convoy.run=\"mallocbench --kernel $ROUNDS $PAIRS\""

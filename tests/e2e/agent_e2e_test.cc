@@ -373,7 +373,7 @@ TEST_F(AgentE2eTest, ZzDownLeavesNothingBehind) {
   bed->Down();
   EXPECT_EQ(RunCommand("ip netns list | grep -c cvtb- || true").output, "0\n");
   EXPECT_EQ(RunCommand("ip -o link show | grep -c cvtb || true").output, "0\n");
-  EXPECT_EQ(RunCommand("pgrep -fc 'convoy-testbe[d]|cvtb-[h]' || true").output, "0\n");
+  EXPECT_EQ(RunCommand("pgrep -fc '/run/convoy-testbe[d]/|cvtb-[h]' || true").output, "0\n");
   EXPECT_EQ(RunCommand("grep -c convoy-testbed /proc/mounts || true").output, "0\n");
   EXPECT_NE(RunCommand("test -e " + bed->state_dir()).exit_code, 0) << "state dir left behind";
 }

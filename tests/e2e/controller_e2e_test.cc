@@ -407,7 +407,7 @@ TEST_F(ControllerE2eTest, ZzDownLeavesNothingBehind) {
   bed->Down();
   EXPECT_EQ(RunCommand("ip netns list | grep -c cvtb- || true").output, "0\n");
   EXPECT_EQ(RunCommand("ip -o link show | grep -c cvtb || true").output, "0\n");
-  EXPECT_EQ(RunCommand("pgrep -fc 'convoy-testbe[d]|cvtb-[h]|convoy-agen[t]|convoy[d] ' || true")
+  EXPECT_EQ(RunCommand("pgrep -fc '/run/convoy-testbe[d]/|cvtb-[h]|convoy-agen[t]|convoy[d] ' || true")
                 .output,
             "0\n");
   EXPECT_EQ(RunCommand("grep -c convoy-testbed /proc/mounts || true").output, "0\n");
