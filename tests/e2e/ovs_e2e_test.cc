@@ -183,7 +183,9 @@ TEST_F(OvsE2eTest, ReservationHoldsDuringTheMigrationAndGoesAfter) {
 
 TEST_F(OvsE2eTest, AKilledAgentsReservationIsCleanedByItsSuccessor) {
   std::string error;
-  ASSERT_TRUE(bed->StartGuest("r2", "h1", 128, "dirtier 2 16", &error)) << error;
+  // Dirtying slower than the VMs' queue's rest (20 Mb/s): the migration converges whichever
+  // queue carries it after the restart, so a failure here is the clean-up's, not TCG's pace.
+  ASSERT_TRUE(bed->StartGuest("r2", "h1", 128, "dirtier 1 16", &error)) << error;
   v1::MigrationProgress started;
   auto s = Start("h1", Migration("r2", "h3", 3, "adaptive", 80), &started);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -214,8 +216,11 @@ TEST_F(OvsE2eTest, AKilledAgentsReservationIsCleanedByItsSuccessor) {
     }
     EXPECT_EQ(owned, 1u) << queues;
   }
-  const v1::MigrationProgress end = WaitEnd("h1", started.id(), 180);
-  ASSERT_EQ(end.state(), "completed") << end.error();
+  const v1::MigrationProgress end = WaitEnd("h1", started.id(), 240);
+  ASSERT_EQ(end.state(), "completed")
+      << end.error() << "\nprogress: " << end.ShortDebugString() << "\n"
+      << InHost("h1", "tc -s class show dev eth0") << "\n"
+      << RunCommand(absl::StrCat("tail -n 40 ", bed->state_dir(), "/h1/agent.log")).output;
   EXPECT_TRUE(HeartbeatsUnbroken("r2"));
   EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h1").empty(); }, 10))
       << ConvoyLeftovers("h1");
