@@ -489,10 +489,13 @@ void MigrationManager::OnIteration(const std::string& vm, int iteration) {
   }
 }
 
-v1::MigrationProgress MigrationManager::Current(const Migration& m) {
+v1::MigrationProgress MigrationManager::Current(const Migration& m) const {
   v1::MigrationProgress p = m.progress;
-  // The relay's figures move even while libvirt is slow to answer the monitor's polls.
-  if (m.staged && !Final(p.state())) *p.mutable_staging() = m.staged->Progress();
+  if (Final(p.state())) return p;
+  // The relay's figures and the reservation move even while libvirt is slow to answer the
+  // monitor's polls.
+  if (m.staged) *p.mutable_staging() = m.staged->Progress();
+  if (options_.listener != nullptr) options_.listener->Annotate(&p);
   return p;
 }
 

@@ -119,8 +119,9 @@ class MigrationManager {
   StatusOr<std::shared_ptr<Migration>> FindActive(const std::string& id) const;
   void Adopt(v1::StartMigrationRequest request, v1::MigrationProgress progress);
   static bool Final(const std::string& state);
-  // m.progress, with a running staged migration's relay figures as they are now; mu_ held.
-  static v1::MigrationProgress Current(const Migration& m);
+  // m.progress, with a running migration's relay figures and reservation as they are now (not
+  // as of the last poll of a libvirt that may be slow to answer); mu_ held.
+  v1::MigrationProgress Current(const Migration& m) const;
 
   Hypervisor* const hypervisor_;
   const MigrationManagerOptions options_;
