@@ -7,59 +7,18 @@
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 
-#include <random>
-
 #include "absl/strings/str_cat.h"
 #include "convoy/model/cluster_model.h"
 #include "convoy/plan/planner.h"
+#include "tests/bench/evacuation_scenario.h"
 
 namespace {
 
 constexpr int kHosts = 5000;
-constexpr int kHostsPerRack = 40;
-
-convoy::v1::Scenario MakeScenario(int vms) {
-  std::mt19937 rng(42);
-  std::uniform_real_distribution<double> dirty(0, 60), used(512, 4096), traffic(0, 300);
-  convoy::v1::Scenario s;
-  for (int h = 0; h < kHosts; ++h) {
-    auto* host = s.add_hosts();
-    host->set_name(absl::StrCat("h", h));
-    host->set_switch_(absl::StrCat("rack", h / kHostsPerRack));
-    host->set_nic_gbps(10);
-    host->set_cpus(64);
-    host->set_memory_gib(512);
-    host->set_boot_s(120);
-    host->set_shutdown_s(30);
-    host->mutable_power()->set_idle_w(150);
-    host->mutable_power()->set_max_w(400);
-  }
-  for (int r = 0; r < kHosts / kHostsPerRack; ++r) {
-    auto* link = s.add_links();
-    link->set_a(absl::StrCat("rack", r));
-    link->set_b("core");
-    link->set_gbps(40);
-    link->set_members(4);
-  }
-  for (int v = 0; v < vms; ++v) {
-    auto* vm = s.add_vms();
-    vm->set_name(absl::StrCat("vm", v));
-    vm->set_host(absl::StrCat("h", v / 10));
-    vm->set_vcpus(2);
-    vm->set_memory_gib(4);
-    vm->set_used_mib(used(rng));
-    vm->set_dirty_mibps(dirty(rng));
-    vm->set_wws_mib(256);
-    vm->set_net_out_mbps(traffic(rng));
-    vm->set_net_in_mbps(traffic(rng));
-  }
-  for (int h = 0; h < (vms + 9) / 10; ++h) s.mutable_request()->add_evacuate(absl::StrCat("h", h));
-  return s;
-}
 
 void BM_PlanEvacuation(benchmark::State& state) {
   const int vms = static_cast<int>(state.range(0));
-  const convoy::v1::Scenario scenario = MakeScenario(vms);
+  const convoy::v1::Scenario scenario = convoy::bench::MakeEvacuationScenario(vms, kHosts);
   double makespan_s = 0;
   bool feasible = false;
   for (auto _ : state) {

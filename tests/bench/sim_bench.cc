@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -19,52 +18,9 @@
 #include "convoy/model/cluster_model.h"
 #include "convoy/sim/simulator.h"
 #include "convoy/sim/strategies.h"
+#include "tests/bench/evacuation_scenario.h"
 
 namespace {
-
-constexpr int kHostsPerRack = 40;
-constexpr int kVmsPerHost = 10;
-
-convoy::v1::Scenario MakeScenario(int vms, int hosts) {
-  std::mt19937 rng(42);
-  std::uniform_real_distribution<double> dirty(0, 60), used(512, 4096), traffic(0, 300);
-  convoy::v1::Scenario s;
-  for (int h = 0; h < hosts; ++h) {
-    auto* host = s.add_hosts();
-    host->set_name(absl::StrCat("h", h));
-    host->set_switch_(absl::StrCat("rack", h / kHostsPerRack));
-    host->set_nic_gbps(10);
-    host->set_cpus(64);
-    host->set_memory_gib(512);
-    host->set_boot_s(120);
-    host->set_shutdown_s(30);
-    host->mutable_power()->set_idle_w(150);
-    host->mutable_power()->set_max_w(400);
-  }
-  for (int r = 0; r < (hosts + kHostsPerRack - 1) / kHostsPerRack; ++r) {
-    auto* link = s.add_links();
-    link->set_a(absl::StrCat("rack", r));
-    link->set_b("core");
-    link->set_gbps(40);
-    link->set_members(4);
-  }
-  for (int v = 0; v < vms; ++v) {
-    auto* vm = s.add_vms();
-    vm->set_name(absl::StrCat("vm", v));
-    vm->set_host(absl::StrCat("h", v / kVmsPerHost));
-    vm->set_vcpus(2);
-    vm->set_memory_gib(4);
-    vm->set_used_mib(used(rng));
-    vm->set_dirty_mibps(dirty(rng));
-    vm->set_wws_mib(256);
-    vm->set_net_out_mbps(traffic(rng));
-    vm->set_net_in_mbps(traffic(rng));
-  }
-  for (int h = 0; h < (vms + kVmsPerHost - 1) / kVmsPerHost; ++h) {
-    s.mutable_request()->add_evacuate(absl::StrCat("h", h));
-  }
-  return s;
-}
 
 double Seconds(std::chrono::steady_clock::time_point since) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
@@ -86,11 +42,12 @@ int main(int argc, char** argv) {
     }
   }
   if (strategies.empty()) strategies = {"convoy"};
-  if (vms <= 0 || hosts * kVmsPerHost < 2 * vms) {
-    std::fprintf(stderr, "sim_bench: need --vms > 0 and --hosts >= 2 * vms / %d\n", kVmsPerHost);
+  if (vms <= 0 || hosts * convoy::bench::kVmsPerHost < 2 * vms) {
+    std::fprintf(stderr, "sim_bench: need --vms > 0 and --hosts >= 2 * vms / %d\n",
+                 convoy::bench::kVmsPerHost);
     return 2;
   }
-  const convoy::v1::Scenario scenario = MakeScenario(vms, hosts);
+  const convoy::v1::Scenario scenario = convoy::bench::MakeEvacuationScenario(vms, hosts);
   auto model = convoy::model::ClusterModel::Build(scenario);
   if (!model.ok()) {
     std::fprintf(stderr, "sim_bench: %s\n", std::string(model.status().message()).c_str());
