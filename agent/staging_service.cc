@@ -84,7 +84,14 @@ StagingService::StagingService(StagingConfig config, PageStagerFactory factory,
     : config_(std::move(config)),
       factory_(std::move(factory)),
       prepare_(std::move(prepare)),
-      server_(server) {}
+      server_(server) {
+  // Entries were checked as host:port at start-up; one that is not a valid allow-list entry
+  // leaves the list empty, which refuses every intermediary.
+  if (auto allowed = security::EndpointAllowList::Parse(config_.redis, "--stage-redis");
+      allowed.ok()) {
+    allowed_redis_ = *std::move(allowed);
+  }
+}
 
 Status StagingService::CheckIntermediaries(
     const google::protobuf::RepeatedPtrField<std::string>& addresses,
@@ -98,8 +105,8 @@ Status StagingService::CheckIntermediaries(
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": intermediary ", address, " is named twice"));
     }
-    if (std::find(config_.redis.begin(), config_.redis.end(), address) == config_.redis.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
+    if (!allowed_redis_.Allows(address)) {
+      return absl::PermissionDeniedError(absl::StrCat(
           field, ": intermediary ", address, " is not in this agent's stage-redis configuration",
           config_.redis.empty() ? std::string(" (none configured)")
                                 : absl::StrCat(" (", absl::StrJoin(config_.redis, ", "), ")")));
@@ -200,9 +207,7 @@ StatusOr<std::unique_ptr<StagedSession>> StagingService::Open(
 Status StagingService::Forget(const v1::StartMigrationRequest& request) {
   Status first;
   for (const auto& address : request.staging().intermediaries()) {
-    if (std::find(config_.redis.begin(), config_.redis.end(), address) == config_.redis.end()) {
-      continue;  // never used: Check refuses what is not configured
-    }
+    if (!allowed_redis_.Allows(address)) continue;  // never used: Check refuses it
     auto stager = factory_(address, request.id());
     auto deleted = stager.ok() ? (*stager)->DeleteAll() : StatusOr<uint64_t>(stager.status());
     if (!deleted.ok() && first.ok()) first = deleted.status();

@@ -15,6 +15,7 @@
 #include "agent/stage_relay.h"
 #include "agent/stage_server.h"
 #include "agent/staging.h"
+#include "convoy/security/endpoint_policy.h"
 
 namespace convoy::agent {
 
@@ -47,11 +48,14 @@ class StagingService final : public Staging {
   StatusOr<v1::StagedIncomingReply> PrepareIncoming(const v1::StagedIncomingRequest& request);
 
  private:
-  // INVALID_ARGUMENT unless every address is configured (and there is at least one).
+  // INVALID_ARGUMENT for no address or one named twice; PERMISSION_DENIED, naming the flag, for
+  // an address outside this agent's --stage-redis (no request points the agent elsewhere).
   Status CheckIntermediaries(const google::protobuf::RepeatedPtrField<std::string>& addresses,
                              const std::string& field) const;
 
   const StagingConfig config_;
+  // config_.redis as the allow-list that every other endpoint of a request goes through.
+  security::EndpointAllowList allowed_redis_;
   const PageStagerFactory factory_;
   const PrepareIncomingCall prepare_;
   StageServer* const server_;

@@ -223,7 +223,7 @@ TEST_F(StagingE2eTest, IntermediaryOutsideTheConfigurationIsRefused) {
   request.mutable_staging()->add_intermediaries("10.77.0.99:6379");
   v1::MigrationProgress p;
   grpc::Status status = bed->StartMigration("h1", request, &p);
-  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(status.error_message().find("10.77.0.99:6379"), std::string::npos)
       << status.error_message();
 }

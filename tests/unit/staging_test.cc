@@ -324,7 +324,7 @@ TEST_F(StagingTest, RequestsOutsideTheConfigurationAreRefused) {
   auto request = Request();
   request.mutable_staging()->add_intermediaries("10.9.9.9:6379");
   Status s = source_->Check(request);
-  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(s.message().find("10.9.9.9:6379"), std::string::npos) << s;
   EXPECT_NE(s.message().find("stage-redis"), std::string::npos) << s;
 
@@ -349,7 +349,7 @@ TEST_F(StagingTest, RequestsOutsideTheConfigurationAreRefused) {
   incoming.set_listen_address("127.0.0.2");
   incoming.add_intermediaries("10.9.9.9:6379");
   EXPECT_EQ(destination_->PrepareIncoming(incoming).status().code(),
-            absl::StatusCode::kInvalidArgument);
+            absl::StatusCode::kPermissionDenied);
   incoming.set_intermediaries(0, kA);
   incoming.set_listen_address("192.0.2.1");  // not an address of this host
   auto foreign = destination_->PrepareIncoming(incoming);
@@ -482,7 +482,7 @@ TEST_F(MigrationManagerStagingTest, RelayFailureAbortsAndSaysWhy) {
 TEST_F(MigrationManagerStagingTest, StagingRefusedWithoutConfiguration) {
   auto request = Request();
   request.mutable_staging()->set_intermediaries(0, "10.1.1.1:6379");
-  EXPECT_EQ(manager_->Start(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(manager_->Start(request).status().code(), absl::StatusCode::kPermissionDenied);
   MigrationManager plain(&hv_, MigrationManagerOptions{});
   const auto refused = plain.Start(Request());
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);

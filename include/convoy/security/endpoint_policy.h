@@ -1,7 +1,7 @@
 // Allow-lists of the endpoints an agent may be pointed at by a request (libvirt URIs of
-// migration destinations, migration addresses; the Redis and OVSDB addresses of the staging and
-// QoS features use the same lists): a request naming anything else is refused, so no request can
-// send the agent to an arbitrary endpoint.
+// migration destinations, migration addresses, the Redis intermediaries of a staged migration;
+// no request names an OVSDB, which is only the agent's own configuration): a request naming
+// anything else is refused, so no request can send the agent to an arbitrary endpoint.
 //
 // An entry is either a glob over the whole endpoint ('*' any run of characters, '?' one), e.g.
 // "qemu+tcp://10.77.0.*/system" or "redis-*.dc1:6379", or an IPv4 network "10.77.0.0/24",
