@@ -594,23 +594,30 @@ TEST_F(FaultE2eTest, ADestinationThatFailsToBootLeavesEveryGuestWhereItWas) {
 
 TEST_F(FaultE2eTest, APreCopyThatNeverConvergesIsAbortedAtItsTimeoutOrSwitchedPerPlan) {
   Convoyd c;
-  StartSingle(&c, {"--migration-timeout-s", "15"});
+  StartSingle(&c, {"--migration-timeout-s", "40"});
   if (HasFatalFailure()) return;
+  // The link degrades after the inventory learnt its speed: the planner still counts on the
+  // testbed's 200 Mbit/s, where a guest dirtying 12 MiB/s converges, but 40 Mbit/s (5 MB/s) never
+  // catches up with it. A pre-copy planned to converge that does not.
   auto slow = RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed shape all 40"), 60);
   ASSERT_EQ(slow.exit_code, 0) << slow.output;
   const std::vector<std::string> guests = {"nc-1"};
-  StartGuests(guests, "h1", 192, "dirtier 40 96");
+  StartGuests(guests, "h1", 192, "dirtier 12 96");
   if (HasFatalFailure()) return;
   // Pre-copy only: aborted at the timeout, the guest keeps running on its source.
   v1::Operation op;
-  ASSERT_TRUE(Submit(c.stub.get(), Evacuate("h1", "h2", "sequential", "pre-copy"), &op).ok());
+  grpc::Status submitted =
+      Submit(c.stub.get(), Evacuate("h1", "h2", "sequential", "pre-copy"), &op);
+  ASSERT_TRUE(submitted.ok()) << submitted.error_message();
   v1::Operation ended = WaitEnded({c.stub.get()}, op.id(), 180);
+  std::cout << "pre-copy that never converges: " << ended.state() << ": " << ended.error() << "\n";
   EXPECT_EQ(ended.state(), "failed");
   auto where = ExpectEveryGuestRunningOnce(guests, "pre-copy timed out");
   EXPECT_EQ(where["nc-1"], "h1");
   // Auto: the plan allows post-copy, so at the timeout (or when it stalls) it is switched and
   // completes.
-  ASSERT_TRUE(Submit(c.stub.get(), Evacuate("h1", "h2", "sequential", "auto"), &op).ok());
+  submitted = Submit(c.stub.get(), Evacuate("h1", "h2", "sequential", "auto"), &op);
+  ASSERT_TRUE(submitted.ok()) << submitted.error_message();
   ended = WaitEnded({c.stub.get()}, op.id(), 180);
   EXPECT_EQ(ended.state(), "succeeded") << ended.error();
   bool switched = false;

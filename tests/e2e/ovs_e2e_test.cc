@@ -228,6 +228,34 @@ TEST_F(OvsE2eTest, AKilledAgentsReservationIsCleanedByItsSuccessor) {
       << ConvoyLeftovers("h3");
 }
 
+// Fault injection (issue 9): both ends' ovsdb-server killed and restarted on their databases while
+// a migration holds a reservation. The agents reconnect; the migration completes, and nothing of
+// the reservation is left on either switch once it ends.
+TEST_F(OvsE2eTest, TheSwitchDatabasesRestartedMidReservation) {
+  std::string error;
+  ASSERT_TRUE(bed->StartGuest("r4", "h1", 128, "dirtier 1 16", &error)) << error;
+  v1::MigrationProgress started;
+  auto s = Start("h1", Migration("r4", "h3", 3, "adaptive", 80), &started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(Eventually([] { return !ConvoyLeftovers("h1").empty(); }, 10));
+  for (const char* host : {"h1", "h3"}) {
+    auto restarted =
+        RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed ovsdb-restart ", host), 60);
+    ASSERT_EQ(restarted.exit_code, 0) << restarted.output;
+  }
+  const v1::MigrationProgress end = WaitEnd("h1", started.id(), 240);
+  ASSERT_EQ(end.state(), "completed")
+      << end.error() << "\n"
+      << RunCommand(absl::StrCat("tail -n 40 ", bed->state_dir(), "/h1/agent.log")).output;
+  EXPECT_EQ(bed->WhereRunning("r4"), std::vector<std::string>{"h3"});
+  EXPECT_TRUE(HeartbeatsUnbroken("r4"));
+  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h1").empty(); }, 15))
+      << ConvoyLeftovers("h1")
+      << RunCommand(absl::StrCat("tail -n 40 ", bed->state_dir(), "/h1/agent.log")).output;
+  EXPECT_TRUE(Eventually([] { return ConvoyLeftovers("h3").empty(); }, 15))
+      << ConvoyLeftovers("h3");
+}
+
 TEST_F(OvsE2eTest, ABadReservationIsRefusedAndLeavesTheVmRunning) {
   std::string error;
   ASSERT_TRUE(bed->StartGuest("r3", "h2", 96, "", &error)) << error;

@@ -218,6 +218,41 @@ TEST_F(StagingE2eTest, FullRedisFailsClearlyAndTheGuestStaysOnTheSource) {
   EXPECT_EQ(StagedKeys(), 0);
 }
 
+// Fault injection (issue 9): an intermediary's redis-server killed with -9 while it holds part of
+// the stream. The pre-copy fails with the address at fault, the guest keeps running on its source
+// (no paused copy anywhere), and the surviving intermediary keeps nothing of the migration.
+TEST_F(StagingE2eTest, ARedisKilledMidStageFailsCleanlyAndTheGuestStaysOnTheSource) {
+  const std::string g = "g-staged-redis-killed";
+  std::string error;
+  ASSERT_TRUE(bed->StartGuest(g, "h1", 192, "dirtier 4 128", &error)) << error;
+  Shape("h2", 8);  // the destination takes 1 MiB/s: the intermediaries hold a backlog
+  const long before = bed->LastBeat(g);
+  auto request = Staged(g);
+  request.set_bandwidth_mibps(8);
+  v1::MigrationProgress started;
+  grpc::Status status = bed->StartMigration("h1", request, &started);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  auto p = WaitUntil(started.id(), [](const auto& m) { return m.staging().backlog_mib() > 8; });
+  ASSERT_EQ(p.state(), "running") << p.error();
+  auto killed = RunTestbed("redis-kill h3");
+  ASSERT_EQ(killed.exit_code, 0) << killed.output;
+  auto all = bed->WatchMigration("h1", started.id());
+  ASSERT_FALSE(all.empty());
+  const auto& last = all.back();
+  std::cout << "redis killed mid-stage: " << last.state() << ": " << last.error() << "\n";
+  EXPECT_EQ(last.state(), "failed");
+  EXPECT_NE(last.error().find(RedisAddress("h3")), std::string::npos) << last.error();
+  EXPECT_NE(last.error().find("stays on this host"), std::string::npos) << last.error();
+  EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{"h1"});
+  ExpectKeptCounting(g, before);
+  const auto listed = RunTestbed("exec h2 virsh -q -c qemu:///system list --all --name");
+  EXPECT_EQ(listed.output.find(g), std::string::npos) << "a paused incoming copy on h2";
+  // h3 comes back empty (no persistence); h4 must have been cleaned by the agent.
+  auto restarted = RunTestbed("redis-restart h3");
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.output;
+  EXPECT_EQ(StagedKeys(), 0);
+}
+
 TEST_F(StagingE2eTest, IntermediaryOutsideTheConfigurationIsRefused) {
   auto request = Staged("any-vm");
   request.mutable_staging()->add_intermediaries("10.77.0.99:6379");
