@@ -20,7 +20,11 @@ std::string LastError() {
   return message != nullptr ? message : "unknown libvirt error";
 }
 
+// `what` failed: `code` with libvirt's words, or NOT_FOUND when libvirt says the domain is gone
+// (a migration that completed between the lookup and the call), which callers tell apart.
 Status Error(absl::StatusCode code, const std::string& what) {
+  virErrorPtr err = virGetLastError();
+  if (err != nullptr && err->code == VIR_ERR_NO_DOMAIN) code = absl::StatusCode::kNotFound;
   return Status(code, absl::StrCat(what, ": ", LastError()));
 }
 
