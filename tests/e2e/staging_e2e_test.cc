@@ -108,6 +108,26 @@ class StagingE2eTest : public ::testing::Test {
     return p;
   }
 
+  // Starts `guest` (192 MiB, dirtying 4 MiB/s) on h1 and a staged pre-copy of it at 8 MiB/s to
+  // h2, whose ingress takes 1 MiB/s, and waits until the intermediaries hold more than 8 MiB of
+  // it: a first pass of some 15 s, with time for a fault inside it. Sets the migration's id and
+  // the guest's last heartbeat before the migration.
+  static void StartWithBacklog(const std::string& guest, std::string* id, long* before) {
+    std::string error;
+    ASSERT_TRUE(bed->StartGuest(guest, "h1", 192, "dirtier 4 128", &error)) << error;
+    Shape("h2", 8);
+    *before = bed->LastBeat(guest);
+    auto request = Staged(guest);
+    request.set_bandwidth_mibps(8);
+    v1::MigrationProgress started;
+    grpc::Status status = bed->StartMigration("h1", request, &started);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    *id = started.id();
+    auto p = WaitUntil(*id, [](const auto& m) { return m.staging().backlog_mib() > 8; });
+    ASSERT_EQ(p.state(), "running") << p.error();
+    EXPECT_GT(StagedKeys(), 0) << "the backlog is on the intermediaries";
+  }
+
   // The guest's heartbeat never went back and kept counting past `before`.
   static void ExpectKeptCounting(const std::string& guest, long before) {
     ASSERT_TRUE(bed->WaitHeartbeat(guest, before + 3, 60))
@@ -159,25 +179,17 @@ TEST_F(StagingE2eTest, StagedEvictionEndToEnd) {
 
 TEST_F(StagingE2eTest, AbortedStagedMigrationLeavesNoKey) {
   const std::string g = "g-staged-abort";
-  std::string error;
-  ASSERT_TRUE(bed->StartGuest(g, "h1", 192, "dirtier 4 128", &error)) << error;
-  Shape("h2", 8);  // the destination takes 1 MiB/s: the intermediaries hold a backlog
-  const long before = bed->LastBeat(g);
-  auto request = Staged(g);
-  request.set_bandwidth_mibps(8);  // a first pass of some 15 s: the abort comes within it
-  v1::MigrationProgress started;
-  grpc::Status status = bed->StartMigration("h1", request, &started);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  auto p = WaitUntil(started.id(), [](const auto& m) { return m.staging().backlog_mib() > 8; });
-  ASSERT_EQ(p.state(), "running") << p.error();
-  EXPECT_GT(StagedKeys(), 0) << "the backlog is on the intermediaries";
+  std::string id;
+  long before = 0;
+  StartWithBacklog(g, &id, &before);
+  if (HasFatalFailure()) return;
   grpc::ClientContext context;
   v1::MigrationRef ref;
-  ref.set_id(started.id());
+  ref.set_id(id);
   v1::MigrationProgress aborted;
-  status = bed->agent("h1")->AbortMigration(&context, ref, &aborted);
+  grpc::Status status = bed->agent("h1")->AbortMigration(&context, ref, &aborted);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  auto all = bed->WatchMigration("h1", started.id());
+  auto all = bed->WatchMigration("h1", id);
   ASSERT_EQ(all.back().state(), "aborted") << all.back().error();
   EXPECT_EQ(all.back().error().find("left behind"), std::string::npos) << all.back().error();
   EXPECT_EQ(StagedKeys(), 0);
@@ -223,20 +235,13 @@ TEST_F(StagingE2eTest, FullRedisFailsClearlyAndTheGuestStaysOnTheSource) {
 // (no paused copy anywhere), and the surviving intermediary keeps nothing of the migration.
 TEST_F(StagingE2eTest, ARedisKilledMidStageFailsCleanlyAndTheGuestStaysOnTheSource) {
   const std::string g = "g-staged-redis-killed";
-  std::string error;
-  ASSERT_TRUE(bed->StartGuest(g, "h1", 192, "dirtier 4 128", &error)) << error;
-  Shape("h2", 8);  // the destination takes 1 MiB/s: the intermediaries hold a backlog
-  const long before = bed->LastBeat(g);
-  auto request = Staged(g);
-  request.set_bandwidth_mibps(8);
-  v1::MigrationProgress started;
-  grpc::Status status = bed->StartMigration("h1", request, &started);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  auto p = WaitUntil(started.id(), [](const auto& m) { return m.staging().backlog_mib() > 8; });
-  ASSERT_EQ(p.state(), "running") << p.error();
+  std::string id;
+  long before = 0;
+  StartWithBacklog(g, &id, &before);
+  if (HasFatalFailure()) return;
   auto killed = RunTestbed("redis-kill h3");
   ASSERT_EQ(killed.exit_code, 0) << killed.output;
-  auto all = bed->WatchMigration("h1", started.id());
+  auto all = bed->WatchMigration("h1", id);
   ASSERT_FALSE(all.empty());
   const auto& last = all.back();
   std::cout << "redis killed mid-stage: " << last.state() << ": " << last.error() << "\n";
