@@ -110,6 +110,18 @@ bool HeartbeatsUnbroken(const std::string& guest) {
   return !beats.empty();
 }
 
+// Starts `guest` on h1 and a pre-copy of it to h3 at 3 MiB/s under an adaptive reservation
+// (urgency 80%), and waits until h1's switch holds the reservation. The guest dirties slower
+// than the VMs' queue's rest (20 Mb/s): the migration converges whichever queue carries it after
+// a fault, so a failure is the clean-up's, not TCG's pace.
+void StartReservedMigration(const std::string& guest, v1::MigrationProgress* started) {
+  std::string error;
+  ASSERT_TRUE(bed->StartGuest(guest, "h1", 128, "dirtier 1 16", &error)) << error;
+  auto s = Start("h1", Migration(guest, "h3", 3, "adaptive", 80), started);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(Eventually([] { return !ConvoyLeftovers("h1").empty(); }, 10));
+}
+
 class OvsE2eTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -182,14 +194,9 @@ TEST_F(OvsE2eTest, ReservationHoldsDuringTheMigrationAndGoesAfter) {
 }
 
 TEST_F(OvsE2eTest, AKilledAgentsReservationIsCleanedByItsSuccessor) {
-  std::string error;
-  // Dirtying slower than the VMs' queue's rest (20 Mb/s): the migration converges whichever
-  // queue carries it after the restart, so a failure here is the clean-up's, not TCG's pace.
-  ASSERT_TRUE(bed->StartGuest("r2", "h1", 128, "dirtier 1 16", &error)) << error;
   v1::MigrationProgress started;
-  auto s = Start("h1", Migration("r2", "h3", 3, "adaptive", 80), &started);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  ASSERT_TRUE(Eventually([] { return !ConvoyLeftovers("h1").empty(); }, 10));
+  StartReservedMigration("r2", &started);
+  if (HasFatalFailure()) return;
 
   // kill -9: the rows stay (OVS never collects them) and the migration goes on in libvirt.
   RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed agent-kill h1"), 30);
@@ -232,12 +239,9 @@ TEST_F(OvsE2eTest, AKilledAgentsReservationIsCleanedByItsSuccessor) {
 // a migration holds a reservation. The agents reconnect; the migration completes, and nothing of
 // the reservation is left on either switch once it ends.
 TEST_F(OvsE2eTest, TheSwitchDatabasesRestartedMidReservation) {
-  std::string error;
-  ASSERT_TRUE(bed->StartGuest("r4", "h1", 128, "dirtier 1 16", &error)) << error;
   v1::MigrationProgress started;
-  auto s = Start("h1", Migration("r4", "h3", 3, "adaptive", 80), &started);
-  ASSERT_TRUE(s.ok()) << s.error_message();
-  ASSERT_TRUE(Eventually([] { return !ConvoyLeftovers("h1").empty(); }, 10));
+  StartReservedMigration("r4", &started);
+  if (HasFatalFailure()) return;
   for (const char* host : {"h1", "h3"}) {
     auto restarted =
         RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed ovsdb-restart ", host), 60);
