@@ -38,6 +38,14 @@ struct DomainRef {
   }
 };
 
+// Owns a connection opened for one call.
+struct ConnectionRef {
+  virConnectPtr conn = nullptr;
+  ~ConnectionRef() {
+    if (conn != nullptr) virConnectClose(conn);
+  }
+};
+
 StatusOr<std::unique_ptr<DomainRef>> Lookup(virConnectPtr conn, const std::string& vm) {
   auto ref = std::make_unique<DomainRef>();
   ref->dom = virDomainLookupByName(conn, vm.c_str());
@@ -429,8 +437,18 @@ StatusOr<DirtyRateSample> LibvirtHypervisor::GetDirtyRate(const std::string& vm)
 }
 
 Status LibvirtHypervisor::Migrate(const std::string& vm, const MigrateOptions& options) {
-  CONVOY_ASSIGN_OR_RETURN(virConnectPtr conn, Conn());
-  CONVOY_ASSIGN_OR_RETURN(auto ref, Lookup(conn, vm));
+  // The migration call blocks for the whole migration, on a connection of its own. On the
+  // shared one it holds libvirt's client I/O loop, and libvirt 9.0 then sends the other
+  // threads' calls (job statistics, the switch to post-copy) only when that loop next wakes,
+  // at the next keepalive: virDomainMigrateStartPostCopy took from 0.1 s to 11 s to reach
+  // libvirtd on the testbed (docs/guest-module.md).
+  ConnectionRef own;
+  own.conn = virConnectOpen(uri_.c_str());
+  if (own.conn == nullptr) {
+    return Error(absl::StatusCode::kUnavailable, absl::StrCat("connecting to ", uri_));
+  }
+  virConnectSetKeepAlive(own.conn, 5, 3);
+  CONVOY_ASSIGN_OR_RETURN(auto ref, Lookup(own.conn, vm));
   virTypedParameterPtr params = nullptr;
   int nparams = 0;
   int maxparams = 0;

@@ -140,6 +140,7 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   auto dest_address = std::make_shared<std::string>();
   auto mode = std::make_shared<std::string>("pre-copy");
   auto bandwidth = std::make_shared<double>(0);
+  auto postcopy_bandwidth = std::make_shared<double>(0);
   auto downtime = std::make_shared<double>(0);
   auto timeout = std::make_shared<double>(0);
   auto postcopy_after = std::make_shared<uint32_t>(0);
@@ -157,8 +158,10 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   m->add_option("--dest-uri", *dest_uri, "The destination's libvirt URI")->required();
   m->add_option("--dest-address", *dest_address, "Where the migration stream goes (IP)");
   m->add_option("--dest-host", *dest_host, "The destination host's name");
-  m->add_option("--mode", *mode, "pre-copy | post-copy | pre-then-post");
+  m->add_option("--mode", *mode, "pre-copy | post-copy | pre-then-post | enlightened");
   m->add_option("--bandwidth", *bandwidth, "MiB/s (0: unlimited)");
+  m->add_option("--postcopy-bandwidth", *postcopy_bandwidth,
+                "MiB/s once in post-copy (0: unlimited)");
   m->add_option("--downtime-ms", *downtime, "Downtime limit");
   m->add_option("--timeout-s", *timeout, "Abort (pre-copy) or switch (pre-then-post) after");
   m->add_option("--postcopy-after", *postcopy_after, "Switch after this many iterations");
@@ -186,6 +189,7 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
     request.mutable_destination()->set_migration_address(*dest_address);
     request.set_mode(*mode);
     request.set_bandwidth_mibps(*bandwidth);
+    request.set_postcopy_bandwidth_mibps(*postcopy_bandwidth);
     request.set_downtime_ms(*downtime);
     request.set_timeout_s(*timeout);
     request.set_postcopy_after_iterations(*postcopy_after);
