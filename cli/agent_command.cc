@@ -141,6 +141,7 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   auto mode = std::make_shared<std::string>("pre-copy");
   auto bandwidth = std::make_shared<double>(0);
   auto postcopy_bandwidth = std::make_shared<double>(0);
+  auto precopy_s = std::make_shared<double>(0);
   auto downtime = std::make_shared<double>(0);
   auto timeout = std::make_shared<double>(0);
   auto postcopy_after = std::make_shared<uint32_t>(0);
@@ -165,6 +166,7 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
   m->add_option("--downtime-ms", *downtime, "Downtime limit");
   m->add_option("--timeout-s", *timeout, "Abort (pre-copy) or switch (pre-then-post) after");
   m->add_option("--postcopy-after", *postcopy_after, "Switch after this many iterations");
+  m->add_option("--precopy-s", *precopy_s, "Enlightened: pre-copy this long before the switch");
   m->add_option("--parallel", *parallel, "Parallel connections");
   m->add_flag("--auto-converge", *auto_converge, "Throttle the guest if it does not converge");
   m->add_flag("--persist", *persist, "Define the VM on the destination");
@@ -193,6 +195,7 @@ void AddAgentCommands(CLI::App* app, int* exit_code) {
     request.set_downtime_ms(*downtime);
     request.set_timeout_s(*timeout);
     request.set_postcopy_after_iterations(*postcopy_after);
+    request.set_precopy_s(*precopy_s);
     request.set_parallel_connections(*parallel);
     request.set_auto_converge(*auto_converge);
     request.set_persist_destination(*persist);

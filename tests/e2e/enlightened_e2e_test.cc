@@ -112,6 +112,7 @@ std::vector<std::pair<double, double>> Samples(const std::vector<LogFollower::Li
 
 struct Recovery {
   double baseline_ops = 0;    // median per 100 ms before the migration
+  double resumed_at_s = 0;    // host time of the first sample printed after the switch
   double recovered_at_s = 0;  // host time the workload was back at 90% for a second; 0: never
 };
 
@@ -133,6 +134,7 @@ Recovery MeasureRecovery(const std::vector<LogFollower::Line>& lines, double sta
   for (const auto& s : samples) {
     if (s.first > switched_s) after.push_back(s);
   }
+  if (!after.empty()) r.resumed_at_s = after.front().first;
   for (size_t i = 0; i + 10 <= after.size(); ++i) {
     bool good = true;
     for (size_t k = i; k < i + 10 && good; ++k) good = after[k].second >= 0.9 * r.baseline_ops;
@@ -276,26 +278,6 @@ class EnlightenedE2eTest : public ::testing::Test {
         .output;
   }
 
-  // A figure of the migration libvirt completed on the destination (`virsh domjobinfo
-  // --completed`): "Data processed" in MiB, "Total downtime" in ms, "Postcopy requests", ...;
-  // -1 when absent.
-  static double CompletedJob(const std::string& host, const std::string& vm,
-                             const std::string& field) {
-    std::istringstream in(Virsh(host, "domjobinfo --completed " + vm));
-    std::string line;
-    while (std::getline(in, line)) {
-      if (line.rfind(field + ":", 0) != 0) continue;
-      std::istringstream value(line.substr(field.size() + 1));
-      double v = -1;
-      std::string unit;
-      value >> v >> unit;
-      if (unit == "KiB") v /= 1024;
-      if (unit == "GiB") v *= 1024;
-      return v;
-    }
-    return -1;
-  }
-
   // The agent's log lines about a migration (when it switched to post-copy, or why not yet).
   static void PrintAgentLog(const std::string& host, const std::string& id) {
     std::ifstream log(bed->state_dir() + "/" + host + "/agent.log");
@@ -305,19 +287,16 @@ class EnlightenedE2eTest : public ::testing::Test {
     }
   }
 
-  // Table 2 of seed 003, one row: times in ms from the request, sizes in MiB.
-  static void PrintTable2Row(const std::string& what, const std::string& to,
-                             const v1::MigrationProgress& p) {
+  // Table 2 of seed 003, one row: times in ms from the request, sizes in MiB (the agent's final
+  // figures, from libvirt's job-completed event on the source).
+  static void PrintTable2Row(const std::string& what, const v1::MigrationProgress& p) {
     std::cout << absl::StrFormat(
                      "FIGURE table2 %-24s enlightenment_ms=%.0f execution_transfer_ms=%.0f "
-                     "total_ms=%.0f sent_mib=%.1f downtime_ms=%.0f postcopy_requests=%.0f "
-                     "mode=%s note=%s",
+                     "total_ms=%.0f sent_mib=%.1f downtime_ms=%.0f mode=%s note=%s",
                      what, p.enlightenment_ms(),
                      p.enlightenment_ms() + 1000 * p.execution_transfer_s(),
-                     p.enlightenment_ms() + 1000 * p.elapsed_s(),
-                     CompletedJob(to, p.vm(), "Data processed"),
-                     CompletedJob(to, p.vm(), "Total downtime"),
-                     CompletedJob(to, p.vm(), "Postcopy requests"), p.mode(), p.note())
+                     p.enlightenment_ms() + 1000 * p.elapsed_s(), p.data_processed_mib(),
+                     p.downtime_ms(), p.mode(), p.note())
               << std::endl;
     PrintAgentLog(p.destination_host() == "h1" ? "h2" : "h1", p.id());
   }
@@ -424,15 +403,16 @@ TEST_F(EnlightenedE2eTest, RecoveryTakesAtMostHalfAsLongWithEnlightenment) {
     }
     std::cout << absl::StrFormat(
                      "FIGURE recovery %-12s mode=%s baseline_ops=%.0f switch_s=%.2f "
-                     "recovered_s=%.2f after_switch_s=%.2f total_s=%.2f sent_mib=%.1f "
-                     "bandwidth_mibps=%.0f",
+                     "first_sample_s=%.2f recovered_s=%.2f after_switch_s=%.2f total_s=%.2f "
+                     "sent_mib=%.1f bandwidth_mibps=%.0f",
                      run.guest, run.end.mode(), run.recovery.baseline_ops,
-                     switched_s - run.started_s, run.recovery.recovered_at_s - run.started_s,
+                     switched_s - run.started_s, run.recovery.resumed_at_s - run.started_s,
+                     run.recovery.recovered_at_s - run.started_s,
                      run.recovery.recovered_at_s - switched_s,
                      run.end.enlightenment_ms() / 1000 + run.end.elapsed_s(),
-                     CompletedJob("h2", run.guest, "Data processed"), kBandwidthMibps)
+                     run.end.data_processed_mib(), kBandwidthMibps)
               << std::endl;
-    PrintTable2Row(run.guest + "/" + run.mode, "h2", run.end);
+    PrintTable2Row(run.guest + "/" + run.mode, run.end);
   }
   Virsh("h2", "resume g-enl-plain");
   const double plain = runs[0].recovery.recovered_at_s - runs[0].started_s;
@@ -461,12 +441,15 @@ TEST_F(EnlightenedE2eTest, Table2IdleGuestInEachMode) {
     EXPECT_EQ(end.state(), "completed") << mode << ": " << end.error();
     EXPECT_EQ(end.mode(), mode) << end.note();
     EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{to});
-    PrintTable2Row("idle/" + mode, to, end);
+    PrintTable2Row("idle/" + mode, end);
     if (mode == "pre-copy") {
       EXPECT_NEAR(end.execution_transfer_s(), end.elapsed_s(), 0.5);
     } else {
       EXPECT_LT(end.execution_transfer_s() + 0.5, end.elapsed_s())
           << mode << ": execution moves before the memory has";
+      // The switch is asked for as soon as libvirt's job runs and reaches it at once (1.3-1.6 s
+      // here; 6-11 s when the blocking migrate call shared the agent's libvirt connection).
+      EXPECT_LT(end.execution_transfer_s(), 4.0) << mode << ": the switch to post-copy was late";
     }
   }
   // The guest's channel works on its new host: the destination's agent reads it.
