@@ -19,51 +19,23 @@ Usage: tests/bench/postcopy_rtt.py [--preempt] [--bandwidth-mibps 24] [--samples
 Another QEMU: QEMU=/path/qemu-system-x86_64 QEMU_ARGS="-L DIR ..." (and QEMU_MODULE_DIR).
 """
 import argparse
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, 'tests/guest'))
+from check_dirty_rate import Qmp, wait_for  # noqa: E402  (the guest tests' QMP client)
 EVENTS = ['migrate_set_state', 'postcopy_ram_fault_thread_request', 'postcopy_place_page',
           'postcopy_place_page_zero']
 APPEND = ('console=ttyS0 convoy.name=rtt pti=on convoy.run="coldmem 192" '
           'convoy.run1="sleep 2; wsloop 32 0 1000" quiet')
 PORT = 47411
 BASELINE_OPS = 100000  # wsloop 32 0 1000: 1,000k operations a second, per 100 ms line
-
-
-class Qmp:
-    """A QMP client on a unix socket: one command at a time, events skipped."""
-
-    def __init__(self, path, timeout_s=30):
-        deadline = time.time() + timeout_s
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.file = self.sock.makefile('rw')
-        self.file.readline()
-        self.cmd('qmp_capabilities')
-
-    def cmd(self, name, **arguments):
-        self.file.write(json.dumps({'execute': name, 'arguments': arguments}) + '\n')
-        self.file.flush()
-        while True:
-            reply = json.loads(self.file.readline())
-            if 'error' in reply:
-                raise RuntimeError('%s: %s' % (name, reply['error']['desc']))
-            if 'return' in reply:
-                return reply['return']
 
 
 def start_qemu(workdir, name, extra):
@@ -123,11 +95,7 @@ def main():
         src.cmd('migrate-set-parameters', **{'max-bandwidth': limit or (1 << 40),
                                               'max-postcopy-bandwidth': limit})
         dst.cmd('migrate-incoming', uri='tcp:127.0.0.1:%d' % PORT)
-        deadline = time.time() + 180
-        while 'wsloop-start' not in open(workdir + '/src.serial', errors='replace').read():
-            if time.time() > deadline:
-                raise RuntimeError('the guest never started its workload')
-            time.sleep(1)
+        wait_for(workdir + '/src.serial', 'wsloop-start', 180)
         time.sleep(8)  # past the module's active window, as in the e2e test
         started = time.time()
         src.cmd('migrate', uri='tcp:127.0.0.1:%d' % PORT)
