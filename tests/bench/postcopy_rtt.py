@@ -28,6 +28,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True  # nothing written into the source tree
 sys.path.insert(0, os.path.join(ROOT, 'tests/guest'))
 from check_dirty_rate import Qmp, wait_for  # noqa: E402  (the guest tests' QMP client)
 EVENTS = ['migrate_set_state', 'postcopy_ram_fault_thread_request', 'postcopy_place_page',
