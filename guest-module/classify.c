@@ -361,7 +361,6 @@ static void clear_outside_layout(const struct cvn_layout *layout)
 static int build_order(struct cvn_layout *layout)
 {
 	unsigned long count[CVN_NR_CATEGORIES] = { 0 }, at[CVN_NR_CATEGORIES];
-	unsigned int max_cat = min_t(unsigned int, cvn_prefetch_max_category, CVN_CAT_OTHER);
 	unsigned long total = 0, pfn, i;
 	unsigned int r, c;
 
@@ -372,11 +371,11 @@ static int build_order(struct cvn_layout *layout)
 			continue;
 		for (pfn = ram->start_pfn; pfn < ram->start_pfn + ram->pages; pfn++) {
 			c = cat[pfn];
-			if (c <= max_cat && c != CVN_CAT_MEMORY_IO)
+			if (cvn_prefetches_category(c))
 				count[c]++;
 		}
 	}
-	for (c = 0; c <= max_cat; c++) {
+	for (c = 0; c < CVN_NR_CATEGORIES; c++) {
 		at[c] = total;
 		total += count[c];
 	}
@@ -392,7 +391,7 @@ static int build_order(struct cvn_layout *layout)
 			continue;
 		for (pfn = ram->start_pfn; pfn < ram->start_pfn + ram->pages; pfn++) {
 			c = cat[pfn];
-			if (c <= max_cat && c != CVN_CAT_MEMORY_IO)
+			if (cvn_prefetches_category(c))
 				cvn_snap.order[at[c]++] = (u32)pfn;
 		}
 	}

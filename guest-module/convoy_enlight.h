@@ -27,8 +27,18 @@
 /* Module parameters (main.c). */
 extern unsigned int cvn_active_window_s;
 extern unsigned int cvn_prefetch_streams;
+extern unsigned int cvn_prefetch_min_category;
 extern unsigned int cvn_prefetch_max_category;
+extern int cvn_prefetch_nice;
 extern bool cvn_track_free;
+
+/* Whether the prefetch order holds the frames of category c: those from prefetch_min_category to
+ * prefetch_max_category, never Memory_I/O (device memory). */
+static inline bool cvn_prefetches_category(unsigned int c)
+{
+	return c >= cvn_prefetch_min_category && c <= cvn_prefetch_max_category &&
+	       c <= CVN_CAT_OTHER && c != CVN_CAT_MEMORY_IO;
+}
 
 /* One physical range as the kernel's resource tree describes it. */
 struct cvn_range {

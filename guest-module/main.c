@@ -18,6 +18,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/prio.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -31,6 +32,14 @@ MODULE_PARM_DESC(active_window_s, "a process that ran in this many seconds is ac
 unsigned int cvn_prefetch_streams;
 module_param_named(prefetch_streams, cvn_prefetch_streams, uint, 0644);
 MODULE_PARM_DESC(prefetch_streams, "prefetch threads; 0: one per online CPU, at most 4");
+
+int cvn_prefetch_nice = MAX_NICE;
+module_param_named(prefetch_nice, cvn_prefetch_nice, int, 0644);
+MODULE_PARM_DESC(prefetch_nice, "nice of the prefetch threads, -20 (before the workload) .. 19 (19)");
+
+unsigned int cvn_prefetch_min_category;
+module_param_named(prefetch_min_category, cvn_prefetch_min_category, uint, 0644);
+MODULE_PARM_DESC(prefetch_min_category, "prefetch from this category (0, Kernel) on");
 
 unsigned int cvn_prefetch_max_category = CVN_CAT_FILE_ACTIVE;
 module_param_named(prefetch_max_category, cvn_prefetch_max_category, uint, 0644);

@@ -145,7 +145,7 @@ int cvn_prefetch_prepare(void)
 		if (IS_ERR(t))
 			break; /* the threads created so far do the work */
 		get_task_struct(t);
-		set_user_nice(t, MIN_NICE);
+		set_user_nice(t, clamp(cvn_prefetch_nice, MIN_NICE, MAX_NICE));
 		pf.threads[i] = t;
 		pf.streams = i + 1;
 		wake_up_process(t); /* to wait in prefetch_thread */
@@ -173,10 +173,9 @@ int cvn_prefetch_start(void)
 	atomic_long_set(&pf.skipped_free, 0);
 	atomic_long_set(&pf.unreadable, 0);
 	for (c = 0, idx = 0; c < CVN_NR_CATEGORIES; c++) {
-		if (c <= cvn_prefetch_max_category && c != CVN_CAT_MEMORY_IO)
+		if (cvn_prefetches_category(c))
 			idx += cvn_snap.pages[c];
-		pf.category_end[c] = (c <= cvn_prefetch_max_category && c != CVN_CAT_MEMORY_IO &&
-				      cvn_snap.pages[c]) ? idx : 0;
+		pf.category_end[c] = (cvn_prefetches_category(c) && cvn_snap.pages[c]) ? idx : 0;
 		pf.category_done_ns[c] = 0;
 	}
 	pf.start_ns = ktime_get_ns();

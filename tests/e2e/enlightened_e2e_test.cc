@@ -442,6 +442,10 @@ TEST_F(EnlightenedE2eTest, Table2IdleGuestInEachMode) {
     EXPECT_EQ(end.mode(), mode) << end.note();
     EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{to});
     PrintTable2Row("idle/" + mode, end);
+    // Alive after each leg: it goes on counting, and its kernel reported nothing.
+    EXPECT_TRUE(bed->WaitHeartbeat(g, bed->LastBeat(g) + 2, 30))
+        << mode << ": " << g << " stopped counting at " << bed->LastBeat(g);
+    EXPECT_EQ(bed->KernelTrouble(g), "") << mode;
     if (mode == "pre-copy") {
       EXPECT_NEAR(end.execution_transfer_s(), end.elapsed_s(), 0.5);
     } else {

@@ -250,9 +250,7 @@ std::map<std::string, std::string> ExpectEveryGuestRunningOnce(
     const long before = LastBeat(g);
     EXPECT_TRUE(bed->WaitHeartbeat(g, before + 2, 30))
         << what << ": " << g << " stopped counting at " << before << "; its kernel said:\n"
-        << RunCommand("grep -m3 -E 'BUG|Oops|panic|general protection' " + bed->state_dir() +
-                      "/guests/" + g + ".log")
-               .output;
+        << bed->KernelTrouble(g);
     auto beats = bed->Heartbeats(g);
     for (size_t i = 1; i < beats.size(); ++i) {
       if (beats[i] <= beats[i - 1]) {

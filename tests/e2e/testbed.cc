@@ -172,6 +172,23 @@ std::vector<long> Testbed::Heartbeats(const std::string& guest) const {
   return beats;
 }
 
+std::string Testbed::KernelTrouble(const std::string& guest) const {
+  static constexpr const char* kMarkers[] = {"Kernel panic", "BUG:", "kernel BUG", "Oops",
+                                             "general protection fault", "stack-protector"};
+  std::ifstream log(state_dir_ + "/guests/" + guest + ".log");
+  std::string text, out;
+  int found = 0;
+  while (found < 3 && std::getline(log, text)) {
+    for (const char* marker : kMarkers) {
+      if (text.find(marker) == std::string::npos) continue;
+      out += text + "\n";
+      ++found;
+      break;
+    }
+  }
+  return out;
+}
+
 bool Testbed::WaitHeartbeat(const std::string& guest, long count, int timeout_s) const {
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
   while (std::chrono::steady_clock::now() < until) {

@@ -55,6 +55,9 @@ class Testbed {
   bool WaitHeartbeat(const std::string& guest, long count, int timeout_s) const;
   // The hosts whose agent reports the guest running (exactly one when all is well).
   std::vector<std::string> WhereRunning(const std::string& guest);
+  // The first lines of the guest's serial log where its kernel reported trouble (a panic, a BUG,
+  // an Oops, a general protection fault, a corrupted stack), "" when there are none.
+  std::string KernelTrouble(const std::string& guest) const;
   // The last heartbeat the guest printed (0 before the first).
   long LastBeat(const std::string& guest) const;
 
