@@ -43,7 +43,7 @@ MODULE_PARM_DESC(prefetch_min_category, "prefetch from this category (0, Kernel)
 
 unsigned int cvn_prefetch_max_category = CVN_CAT_FILE_ACTIVE;
 module_param_named(prefetch_max_category, cvn_prefetch_max_category, uint, 0644);
-MODULE_PARM_DESC(prefetch_max_category, "prefetch categories 0 (Kernel) .. this one (6, File_Active)");
+MODULE_PARM_DESC(prefetch_max_category, "prefetch up to this category (6, File_Active)");
 
 bool cvn_track_free = true;
 module_param_named(track_free, cvn_track_free, bool, 0444);
