@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 
 namespace convoy::e2e {
 
@@ -87,6 +89,18 @@ bool Testbed::Up(int hosts, std::string* error, const std::string& up_args) {
 
 void Testbed::Down() {
   stubs_.clear();
+  // After a failed test, what each host's libvirtd logged (warnings and errors) goes to the
+  // output before `down` removes it.
+  if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+    for (const auto& h : hosts_) {
+      std::cout << "--- " << h.name << ": the last lines of libvirtd.log\n"
+                << RunCommand(absl::StrCat("tail -n 40 ", state_dir_, "/", h.name,
+                                           "/log/libvirtd.log"),
+                              10)
+                       .output
+                << std::flush;
+    }
+  }
   RunCommand(absl::StrCat(repo_, "/scripts/testbed down"), 180);
 }
 
