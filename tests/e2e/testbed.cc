@@ -89,26 +89,24 @@ bool Testbed::Up(int hosts, std::string* error, const std::string& up_args) {
 
 void Testbed::Down() {
   stubs_.clear();
-  // After a failed test, what each host's libvirtd logged (warnings and errors) goes to the
-  // output before `down` removes it.
-  if (::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
-    for (const auto& h : hosts_) {
-      std::cout << "--- " << h.name << ": the last lines of libvirtd.log\n"
-                << RunCommand(absl::StrCat("tail -n 40 ", state_dir_, "/", h.name,
-                                           "/log/libvirtd.log"),
-                              10)
-                       .output
-                << std::flush;
-    }
+  // After a failed test, whether each host's libvirtd still answers (on its socket, and to the
+  // other hosts over TCP, as a migration's peer-to-peer connection does) and its last errors go
+  // to the output before `down` removes them.
+  if (!hosts_.empty() && ::testing::UnitTest::GetInstance()->failed_test_count() > 0) {
+    std::cout << "--- testbed check after a failed test\n"
+              << RunCommand(absl::StrCat(repo_, "/scripts/testbed check"), 300).output
+              << std::flush;
   }
   RunCommand(absl::StrCat(repo_, "/scripts/testbed down"), 180);
+  hosts_.clear();
 }
 
 const TestbedHost& Testbed::host(const std::string& name) const {
   for (const auto& h : hosts_) {
     if (h.name == name) return h;
   }
-  return hosts_.front();
+  static const TestbedHost kNoHost;  // an unknown name, or the testbed is down
+  return kNoHost;
 }
 
 v1::Agent::Stub* Testbed::agent(const std::string& host) { return stubs_[host].get(); }

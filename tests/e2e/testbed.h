@@ -37,9 +37,12 @@ class Testbed {
   // Builds the guest image and brings up `hosts` hosts (`up_args` appended to `scripts/testbed
   // up`, e.g. "--ovs" or "--redis h3,h4"). Fails the calling test on error.
   bool Up(int hosts, std::string* error, const std::string& up_args = "");
+  // Stops the testbed (again: harmless). After a failed test it first prints `scripts/testbed
+  // check` (each libvirtd's answers and last errors).
   void Down();
 
   const std::vector<TestbedHost>& hosts() const { return hosts_; }
+  // The host of that name; an empty TestbedHost for an unknown name or once the testbed is down.
   const TestbedHost& host(const std::string& name) const;
   v1::Agent::Stub* agent(const std::string& host);
   // Reconnects to an agent (after a restart).
