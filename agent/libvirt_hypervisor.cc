@@ -20,6 +20,20 @@ std::string LastError() {
   return message != nullptr ? message : "unknown libvirt error";
 }
 
+// Why a migrate call failed, in libvirt's words. An RPC failure while this agent's own connection
+// to its libvirtd is still alive happened on that libvirtd's peer-to-peer connection to the
+// destination's, and the text says so (libvirt's own words, "client socket is closed", do not).
+std::string MigrateFailure(virConnectPtr own, const std::string& dest_uri) {
+  virErrorPtr err = virGetLastError();
+  const bool rpc = err != nullptr && err->domain == VIR_FROM_RPC;
+  const std::string words = LastError();  // before virConnectIsAlive resets it
+  if (rpc && virConnectIsAlive(own) == 1) {
+    return absl::StrCat("lost the peer-to-peer connection to the destination's libvirtd ",
+                        dest_uri, " (closed, or no answer within libvirt's keepalive): ", words);
+  }
+  return words;
+}
+
 // `what` failed: `code` with libvirt's words, or NOT_FOUND when libvirt says the domain is gone
 // (a migration that completed between the lookup and the call), which callers tell apart.
 Status Error(absl::StatusCode code, const std::string& what) {
@@ -480,7 +494,7 @@ Status LibvirtHypervisor::Migrate(const std::string& vm, const MigrateOptions& o
   if (options.persist_destination) flags |= VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
   const int rc = virDomainMigrateToURI3(ref->dom, options.dest_libvirt_uri.c_str(), params,
                                         static_cast<unsigned int>(nparams), flags);
-  const std::string error = rc < 0 ? LastError() : "";
+  const std::string error = rc < 0 ? MigrateFailure(own.conn, options.dest_libvirt_uri) : "";
   virTypedParamsFree(params, nparams);
   if (rc < 0) return absl::AbortedError(error);
   return absl::OkStatus();
