@@ -8,6 +8,8 @@
 #include <iostream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/e2e/testbed.h"
 
@@ -344,6 +346,36 @@ TEST_F(AgentE2eTest, RestartedAgentFindsTheRunningMigration) {
   EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{end == "completed" ? "h1" : "h2"})
       << "report: " << end << " " << all.back().error();
   ExpectKeptRunning(g, before);
+}
+
+// A Linux bridge whose address is not set takes its lowest port's. The testbed pins each host's
+// br0 address: with a random uplink address above fe:54:00, a guest's tap (fe:54:00 and the
+// guest's last three bytes) became the destination bridge's address, and its source, which has
+// a tap of that very address, kept every frame to it: the migration died on libvirt's 30 s
+// keepalive ("client socket is closed"). Here h3's uplink gets such an address on purpose.
+TEST_F(AgentE2eTest, AHostWhoseUplinkAddressIsAboveTheTapsStillTakesGuests) {
+  auto shell = [](const std::string& host, const std::string& command) {
+    return RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed exec ", host, " ", command), 30);
+  };
+  auto address = [&](const std::string& dev) {
+    return std::string(absl::StripAsciiWhitespace(
+        shell("h3", absl::StrCat("cat /sys/class/net/", dev, "/address")).output));
+  };
+  const std::string pinned = address("br0");
+  ASSERT_FALSE(absl::StartsWith(pinned, "fe:")) << pinned;
+  const std::string uplink = address("eth0");
+  ASSERT_EQ(shell("h3", "ip link set eth0 address fe:ff:00:00:00:03").exit_code, 0);
+  const std::string g = Name("high");
+  std::string error;
+  ASSERT_TRUE(bed->StartGuest(g, "h1", 96, "", &error)) << error;
+  v1::MigrationProgress started;
+  ASSERT_TRUE(Start("h1", To(g, "h3", "pre-copy"), &started).ok());
+  auto all = Watch("h1", started.id(), 120);
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back().state(), "completed") << all.back().error();
+  EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{"h3"});
+  EXPECT_EQ(address("br0"), pinned) << "br0 took another address while the guest's tap was on it";
+  shell("h3", "ip link set eth0 address " + uplink);
 }
 
 TEST_F(AgentE2eTest, ClearErrorsForUnknownVmsAndDeadHosts) {
