@@ -354,17 +354,14 @@ TEST_F(AgentE2eTest, RestartedAgentFindsTheRunningMigration) {
 // a tap of that very address, kept every frame to it: the migration died on libvirt's 30 s
 // keepalive ("client socket is closed"). Here h3's uplink gets such an address on purpose.
 TEST_F(AgentE2eTest, AHostWhoseUplinkAddressIsAboveTheTapsStillTakesGuests) {
-  auto shell = [](const std::string& host, const std::string& command) {
-    return RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed exec ", host, " ", command), 30);
-  };
-  auto address = [&](const std::string& dev) {
+  auto address = [](const std::string& dev) {
     return std::string(absl::StripAsciiWhitespace(
-        shell("h3", absl::StrCat("cat /sys/class/net/", dev, "/address")).output));
+        bed->Exec("h3", absl::StrCat("cat /sys/class/net/", dev, "/address")).output));
   };
   const std::string pinned = address("br0");
   ASSERT_FALSE(absl::StartsWith(pinned, "fe:")) << pinned;
   const std::string uplink = address("eth0");
-  ASSERT_EQ(shell("h3", "ip link set eth0 address fe:ff:00:00:00:03").exit_code, 0);
+  ASSERT_EQ(bed->Exec("h3", "ip link set eth0 address fe:ff:00:00:00:03").exit_code, 0);
   const std::string g = Name("high");
   std::string error;
   ASSERT_TRUE(bed->StartGuest(g, "h1", 96, "", &error)) << error;
@@ -375,7 +372,7 @@ TEST_F(AgentE2eTest, AHostWhoseUplinkAddressIsAboveTheTapsStillTakesGuests) {
   EXPECT_EQ(all.back().state(), "completed") << all.back().error();
   EXPECT_EQ(bed->WhereRunning(g), std::vector<std::string>{"h3"});
   EXPECT_EQ(address("br0"), pinned) << "br0 took another address while the guest's tap was on it";
-  shell("h3", "ip link set eth0 address " + uplink);
+  bed->Exec("h3", "ip link set eth0 address " + uplink);
 }
 
 TEST_F(AgentE2eTest, ClearErrorsForUnknownVmsAndDeadHosts) {

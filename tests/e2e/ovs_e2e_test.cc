@@ -27,8 +27,7 @@ std::string skip_reason;
 std::string setup_error;
 
 std::string InHost(const std::string& host, const std::string& command) {
-  return RunCommand(absl::StrCat(bed->repo(), "/scripts/testbed exec ", host, " ", command), 30)
-      .output;
+  return bed->Exec(host, command).output;
 }
 
 // What the agents made on a host's switch: QoS and Queue rows with convoy's marks, and tc

@@ -111,6 +111,11 @@ const TestbedHost& Testbed::host(const std::string& name) const {
 
 v1::Agent::Stub* Testbed::agent(const std::string& host) { return stubs_[host].get(); }
 
+CommandResult Testbed::Exec(const std::string& host, const std::string& command,
+                            int timeout_s) const {
+  return RunCommand(absl::StrCat(repo_, "/scripts/testbed exec ", host, " ", command), timeout_s);
+}
+
 void Testbed::Reconnect(const std::string& name) {
   stubs_[name] = v1::Agent::NewStub(grpc::CreateChannel(host(name).agent, ControllerCredentials()));
 }

@@ -45,6 +45,8 @@ class Testbed {
   // The host of that name; an empty TestbedHost for an unknown name or once the testbed is down.
   const TestbedHost& host(const std::string& name) const;
   v1::Agent::Stub* agent(const std::string& host);
+  // Runs `command` (a shell command line) inside host `host`'s namespaces (`scripts/testbed exec`).
+  CommandResult Exec(const std::string& host, const std::string& command, int timeout_s = 30) const;
   // Reconnects to an agent (after a restart).
   void Reconnect(const std::string& host);
 
